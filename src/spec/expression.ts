@@ -1,0 +1,241 @@
+/**
+ * CEL expressions (@marcbachmann/cel-js): parse, find what they reference, evaluate.
+ *
+ * Numbers: JSON has one number type, CEL has int and double and no `double + int`. So a JSON number that is
+ * a whole number enters CEL as an int and any other as a double, and mixed int/double arithmetic is defined
+ * (it yields a double). `steps.order.total + 1` works whether total is 40 or 40.5; `7 / 2` is 3 (int
+ * division, as in CEL), `7.0 / 2` or `double(x) / 2` is 3.5. Values leave CEL as JSON: ints become numbers.
+ */
+import { Environment, type ASTNode } from '@marcbachmann/cel-js';
+
+export const SCOPE_VARIABLES = ['input', 'steps', 'run'] as const;
+
+const MACROS_WITH_VARIABLE = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
+
+const env = createEnvironment();
+
+function createEnvironment(): Environment {
+  const e = new Environment({
+    unlistedVariablesAreDyn: true,
+    enableOptionalTypes: true,
+    homogeneousAggregateLiterals: false,
+    // A model writes some of these expressions: keep each one small.
+    limits: { maxAstNodes: 2_000, maxDepth: 64, maxListElements: 1_000, maxMapEntries: 1_000, maxCallArguments: 32 },
+  });
+  const ops = {
+    '+': (a: number, b: number) => a + b,
+    '-': (a: number, b: number) => a - b,
+    '*': (a: number, b: number) => a * b,
+    '/': (a: number, b: number) => a / b,
+  };
+  for (const [op, f] of Object.entries(ops)) {
+    e.registerOperator(`double ${op} int`, (a: number, b: bigint) => f(a, Number(b)));
+    e.registerOperator(`int ${op} double`, (a: bigint, b: number) => f(Number(a), b));
+  }
+  return e;
+}
+
+/** A `steps.X.a.b` chain found in an expression: the step id and the fields selected after it. */
+export interface StepReference {
+  step: string;
+  fields: string[];
+  /** Offsets of the chain within the expression source. */
+  start: number;
+  end: number;
+}
+
+export interface CompiledExpression {
+  source: string;
+  /** Steps referenced through `steps.X`, in order of appearance. */
+  references: StepReference[];
+  /** Free variables the expression reads (input, steps, run, or an unknown name). */
+  variables: Set<string>;
+  /** `input.a.b` chains, for the type check against the input schema. */
+  inputReferences: Array<{ fields: string[]; start: number; end: number }>;
+  evaluate(scope: Scope): unknown;
+}
+
+export interface Scope {
+  input: unknown;
+  steps: Record<string, unknown>;
+  run: Record<string, unknown>;
+}
+
+export class ExpressionSyntaxError extends Error {
+  readonly code = 'EXPRESSION_SYNTAX';
+  constructor(
+    readonly source: string,
+    readonly reason: string,
+    /** 0-based offset in source. */
+    readonly offset: number,
+  ) {
+    super(`expression ${JSON.stringify(source)} does not parse: ${reason} at column ${offset + 1}`);
+    this.name = 'ExpressionSyntaxError';
+  }
+}
+
+export class ExpressionEvaluationError extends Error {
+  readonly code = 'EXPRESSION_EVALUATION';
+  constructor(
+    readonly source: string,
+    readonly reason: string,
+  ) {
+    super(`expression ${JSON.stringify(source)} failed: ${reason}`);
+    this.name = 'ExpressionEvaluationError';
+  }
+}
+
+const compiled = new Map<string, CompiledExpression>();
+
+/** Parses once per distinct source (the cache is deterministic: keyed by the text alone). */
+export function compileExpression(source: string): CompiledExpression {
+  const hit = compiled.get(source);
+  if (hit) return hit;
+  let program: ReturnType<Environment['parse']>;
+  try {
+    program = env.parse(source);
+  } catch (e) {
+    const err = e as { message?: string; range?: { start: number } };
+    throw new ExpressionSyntaxError(source, firstLine(err.message ?? String(e)), err.range?.start ?? 0);
+  }
+  const found = analyze(program.ast as ASTNode);
+  const result: CompiledExpression = {
+    source,
+    ...found,
+    evaluate(scope) {
+      let value: unknown;
+      try {
+        value = program({ input: toCel(scope.input), steps: toCel(scope.steps), run: toCel(scope.run) });
+      } catch (e) {
+        throw new ExpressionEvaluationError(source, firstLine((e as Error).message ?? String(e)));
+      }
+      try {
+        return fromCel(value);
+      } catch (e) {
+        throw new ExpressionEvaluationError(source, (e as Error).message);
+      }
+    },
+  };
+  compiled.set(source, result);
+  return result;
+}
+
+function firstLine(message: string): string {
+  const line = message.split('\n')[0]!.trim();
+  return line.charAt(0).toLowerCase() + line.slice(1);
+}
+
+/** Walks the AST once: free variables, `steps.X...` and `input...` chains. */
+function analyze(root: ASTNode) {
+  const references: StepReference[] = [];
+  const inputReferences: CompiledExpression['inputReferences'] = [];
+  const variables = new Set<string>();
+
+  const recordChain = (name: string, fields: string[], node: ASTNode) => {
+    variables.add(name);
+    const at = { start: node.range.start, end: node.range.end };
+    if (name === 'steps' && fields.length > 0) references.push({ step: fields[0]!, fields: fields.slice(1), ...at });
+    if (name === 'input') inputReferences.push({ fields, ...at });
+  };
+
+  const visit = (node: ASTNode, bound: ReadonlySet<string>, hasArgument = false): void => {
+    switch (node.op) {
+      case 'id':
+        if (!bound.has(node.args)) recordChain(node.args, [], node);
+        return;
+      case '.':
+      case '.?':
+      case '[]':
+      case '[?]': {
+        // Follow the chain of literal selections down to its root: steps.order["total"].x
+        const fields: string[] = [];
+        let cur: ASTNode = node;
+        for (;;) {
+          if (cur.op === '.' || cur.op === '.?') {
+            if (cur.op === '.?') fields.length = 0; // fields past an optional select may be absent: do not check them
+            fields.unshift(cur.args[1]);
+            cur = cur.args[0];
+          } else if ((cur.op === '[]' || cur.op === '[?]') && cur.args[1].op === 'value' && typeof cur.args[1].args === 'string') {
+            if (cur.op === '[?]') fields.length = 0;
+            fields.unshift(cur.args[1].args);
+            cur = cur.args[0];
+          } else break;
+        }
+        if (cur.op === 'id' && !bound.has(cur.args)) {
+          // has(steps.x.f) asks whether f exists: f itself is not required by the type check.
+          recordChain(cur.args, hasArgument ? fields.slice(0, -1) : fields, node);
+        } else visit(cur, bound);
+        return;
+      }
+      case 'call': {
+        const [name, args] = node.args;
+        for (const a of args) visit(a, bound, name === 'has');
+        return;
+      }
+      case 'rcall': {
+        const [name, receiver, args] = node.args;
+        visit(receiver, bound);
+        const first = args[0];
+        if (MACROS_WITH_VARIABLE.has(name) && first?.op === 'id') {
+          const inner = new Set(bound).add(first.args);
+          for (const a of args.slice(1)) visit(a, inner);
+        } else for (const a of args) visit(a, bound);
+        return;
+      }
+      case 'value':
+        return;
+      case 'list':
+        for (const a of node.args) visit(a, bound);
+        return;
+      case 'map':
+        for (const [k, v] of node.args) {
+          visit(k, bound);
+          visit(v, bound);
+        }
+        return;
+      case '!_':
+      case '-_':
+        visit(node.args, bound);
+        return;
+      default:
+        for (const a of node.args as ASTNode[]) visit(a, bound);
+    }
+  };
+  visit(root, new Set());
+  return { references, inputReferences, variables };
+}
+
+/** JSON value to CEL value: whole numbers become ints (bigint), others stay doubles. */
+export function toCel(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : value;
+  if (Array.isArray(value)) return value.map(toCel);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toCel(v);
+    return out;
+  }
+  return value;
+}
+
+/** CEL value to JSON value: ints to numbers, maps to objects, timestamps to ISO text, durations to "3600s". */
+export function fromCel(value: unknown): unknown {
+  if (typeof value === 'bigint') {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n)) throw new Error(`the integer ${value} is too large for JSON`);
+    return n;
+  }
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(fromCel);
+  if (value instanceof Map) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of value) out[String(k)] = fromCel(v);
+    return out;
+  }
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Uint8Array) return Array.from(value);
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return String(value); // durations, types, uints
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = fromCel(v);
+  return out;
+}

@@ -1,0 +1,68 @@
+/**
+ * The step graph as a Mermaid flowchart. Approvals are hexagons, waits are circles, conditional steps have a
+ * dashed border and show their condition, and an `after`-only dependency is a dotted edge.
+ */
+import type { ToolCatalog } from './catalog.js';
+import { stepDependencies } from './graph.js';
+import type { Spec, Step } from './schema.js';
+
+export function toMermaid(spec: Spec, tools?: ToolCatalog): string {
+  const lines = ['flowchart TD'];
+  const ids = new Set(spec.steps.map((s) => s.id));
+  const classes: Record<string, string[]> = { approval: [], conditional: [], gated: [] };
+  spec.steps.forEach((step) => {
+    lines.push(`  ${step.id}${shape(step, label(step))}`);
+    if (step.kind === 'approval') classes.approval!.push(step.id);
+    if (step.when !== undefined) classes.conditional!.push(step.id);
+    if (step.kind === 'tool' && (tools?.get(step.tool)?.approval ?? 'never') !== 'never') classes.gated!.push(step.id);
+  });
+  spec.steps.forEach((step, index) => {
+    const after = new Set(step.after ?? []);
+    const referenced = new Set([...stepDependencies({ ...step, after: [] }, index)]);
+    for (const dep of stepDependencies(step, index)) {
+      if (!ids.has(dep) || dep === step.id) continue;
+      lines.push(`  ${dep} ${after.has(dep) && !referenced.has(dep) ? '-.->' : '-->'} ${step.id}`);
+    }
+  });
+  lines.push('  classDef approval fill:#fff4d6,stroke:#b7791f;');
+  lines.push('  classDef conditional stroke-dasharray: 5 5;');
+  lines.push('  classDef gated stroke:#c53030,stroke-width:2px;');
+  for (const [name, members] of Object.entries(classes)) if (members.length > 0) lines.push(`  class ${members.join(',')} ${name};`);
+  return `${lines.join('\n')}\n`;
+}
+
+function label(step: Step): string {
+  const parts = [step.id];
+  switch (step.kind) {
+    case 'tool':
+      parts.push(`tool ${step.tool}`);
+      break;
+    case 'llm':
+      parts.push(step.output ? 'llm (structured)' : 'llm');
+      break;
+    case 'approval':
+      parts.push(`approval: ${truncate(step.title)}`);
+      break;
+    case 'wait':
+      parts.push(`wait ${step.duration}`);
+      break;
+  }
+  if (step.when !== undefined) parts.push(`when ${truncate(step.when)}`);
+  return parts.map(escape).join('<br/>');
+}
+
+function shape(step: Step, text: string): string {
+  if (step.kind === 'approval') return `{{"${text}"}}`;
+  if (step.kind === 'wait') return `(("${text}"))`;
+  return `["${text}"]`;
+}
+
+function truncate(text: string, max = 48): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** Mermaid reads entity codes inside quoted labels. */
+function escape(text: string): string {
+  return text.replace(/&/g, '#amp;').replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
+}

@@ -1,0 +1,70 @@
+/**
+ * A problem found in a spec: where (a JSON path), what (a message a person can act on), and a stable code
+ * that programs can switch on. The validator reports every problem at once, never a stack trace.
+ */
+export type ProblemCode =
+  | 'SYNTAX' // the text is not JSON or YAML
+  | 'TOO_LARGE' // bytes or steps over the limit
+  | 'SHAPE' // a field is missing, of the wrong type, or unknown
+  | 'UNKNOWN_KIND'
+  | 'INVALID_ID'
+  | 'DUPLICATE_ID'
+  | 'UNKNOWN_TOOL'
+  | 'UNKNOWN_STEP' // `after` or an expression names a step that does not exist
+  | 'SELF_REFERENCE'
+  | 'UNKNOWN_VARIABLE' // an expression names something other than input, steps, run
+  | 'CYCLE'
+  | 'EXPRESSION' // an expression that does not parse
+  | 'DURATION'
+  | 'JSON_SCHEMA' // an input or output schema that is not valid JSON Schema
+  | 'TYPE'; // the type check: tool args against the tool's input, fields against a step's output
+
+export type PathSegment = string | number;
+
+export interface Problem {
+  code: ProblemCode;
+  /** Where, as segments: ['steps', 3, 'tool']. Empty for the document as a whole. */
+  path: PathSegment[];
+  message: string;
+  /** For syntax errors: where in the text, since the document has no paths yet. */
+  location?: { line: number; column: number };
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/** `steps[3].args.amount`; `(root)` for the document itself. */
+export function formatPath(path: readonly PathSegment[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else if (IDENTIFIER.test(seg)) out += out === '' ? seg : `.${seg}`;
+    else out += `[${JSON.stringify(seg)}]`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+/** The line the CLI prints: `steps[3].tool: unknown tool "refnud_order"`. */
+export function formatProblem(p: Problem): string {
+  const where = p.location && p.path.length === 0 ? `line ${p.location.line}, column ${p.location.column}` : formatPath(p.path);
+  return `${where}: ${p.message}`;
+}
+
+export function problem(code: ProblemCode, path: PathSegment[], message: string): Problem {
+  return { code, path, message };
+}
+
+/** Sorts by path, segment by segment (numbers numerically, so steps[10] follows steps[2]), then message. */
+export function compareProblems(a: Problem, b: Problem): number {
+  const n = Math.min(a.path.length, b.path.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.path[i]!;
+    const y = b.path[i]!;
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'number') return x - y;
+    if (typeof x === 'number') return -1;
+    if (typeof y === 'number') return 1;
+    return x < y ? -1 : 1;
+  }
+  if (a.path.length !== b.path.length) return a.path.length - b.path.length;
+  return a.message < b.message ? -1 : a.message > b.message ? 1 : 0;
+}

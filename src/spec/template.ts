@@ -1,0 +1,111 @@
+/**
+ * `${expr}` inside strings. A string that is exactly one `${expr}` takes the value with its type; otherwise
+ * each `${expr}` is replaced by its text. `$${` writes a literal `${`.
+ */
+import { compileExpression, ExpressionEvaluationError, type CompiledExpression, type Scope } from './expression.js';
+
+export type TemplatePart = string | { expression: string; /** offset of the expression text in the string */ offset: number };
+
+export class TemplateSyntaxError extends Error {
+  readonly code = 'TEMPLATE_SYNTAX';
+  constructor(
+    readonly reason: string,
+    readonly offset: number,
+  ) {
+    super(reason);
+    this.name = 'TemplateSyntaxError';
+  }
+}
+
+/** Splits a string into text and `${...}` parts; braces and quotes inside the expression are respected. */
+export function parseTemplate(text: string): TemplatePart[] {
+  const parts: TemplatePart[] = [];
+  let literal = '';
+  let i = 0;
+  while (i < text.length) {
+    if (text.startsWith('$${', i)) {
+      literal += '${';
+      i += 3;
+    } else if (text.startsWith('${', i)) {
+      const start = i + 2;
+      const end = findClosingBrace(text, start);
+      if (end < 0) throw new TemplateSyntaxError('"${" is not closed by "}"', i);
+      if (literal) parts.push(literal);
+      literal = '';
+      const expression = text.slice(start, end);
+      if (expression.trim() === '') throw new TemplateSyntaxError('"${}" holds no expression', i);
+      parts.push({ expression, offset: start });
+      i = end + 1;
+    } else {
+      literal += text[i];
+      i++;
+    }
+  }
+  if (literal) parts.push(literal);
+  return parts;
+}
+
+function findClosingBrace(text: string, from: number): number {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = from; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (text.startsWith(quote, i)) {
+        i += quote.length - 1;
+        quote = undefined;
+      }
+    } else if (c === '"' || c === "'") {
+      quote = text.startsWith(c.repeat(3), i) ? c.repeat(3) : c;
+      i += quote.length - 1;
+    } else if (c === '{') depth++;
+    else if (c === '}') {
+      if (depth === 0) return i;
+      depth--;
+    }
+  }
+  return -1;
+}
+
+export function hasTemplate(text: string): boolean {
+  return text.includes('${');
+}
+
+/** The value of a template string: typed when it is exactly one `${expr}`, text otherwise. */
+export function renderTemplate(text: string, scope: Scope): unknown {
+  if (!hasTemplate(text)) return text;
+  const parts = parseTemplate(text);
+  if (parts.length === 1 && typeof parts[0] !== 'string') return compile(parts[0]!).evaluate(scope);
+  let out = '';
+  for (const part of parts) out += typeof part === 'string' ? part : stringify(compile(part).evaluate(scope));
+  return out;
+}
+
+function compile(part: Exclude<TemplatePart, string>): CompiledExpression {
+  return compileExpression(part.expression);
+}
+
+/** How a value reads inside text: strings as they are, everything else as JSON (so null reads "null"). */
+export function stringify(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value) ?? 'null';
+}
+
+/** Renders every string inside a JSON value (tool args, the run output). */
+export function renderValue(value: unknown, scope: Scope): unknown {
+  if (typeof value === 'string') return renderTemplate(value, scope);
+  if (Array.isArray(value)) return value.map((v) => renderValue(v, scope));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = renderValue(v, scope);
+    return out;
+  }
+  return value;
+}
+
+/** Evaluates a `when` condition: it must be a bool. */
+export function evaluateCondition(source: string, scope: Scope): boolean {
+  const value = compileExpression(source).evaluate(scope);
+  if (typeof value !== 'boolean') throw new ExpressionEvaluationError(source, `gave ${stringify(value)}, not true or false`);
+  return value;
+}

@@ -1,0 +1,3 @@
+export * from './define.js';
+export * from './catalog.js';
+export * from './load.js';
