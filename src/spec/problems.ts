@@ -45,8 +45,12 @@ export function formatPath(path: readonly PathSegment[]): string {
 
 /** The line the CLI prints: `steps[3].tool: unknown tool "refnud_order"`. */
 export function formatProblem(p: Problem): string {
-  const where = p.location && p.path.length === 0 ? `line ${p.location.line}, column ${p.location.column}` : formatPath(p.path);
-  return `${where}: ${p.message}`;
+  return `${problemWhere(p)}: ${p.message}`;
+}
+
+/** The path, or for a syntax error the line and column. */
+export function problemWhere(p: Problem): string {
+  return p.location && p.path.length === 0 ? `line ${p.location.line}, column ${p.location.column}` : formatPath(p.path);
 }
 
 export function problem(code: ProblemCode, path: PathSegment[], message: string): Problem {

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/** The `trellis` command. Exit codes: 0 success, 1 the work failed, 2 bad usage or no connection. */
+import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
+import { EXIT, UsageError } from './io.js';
+import { registerGraph } from './commands/graph.js';
+import { registerSchema } from './commands/schema.js';
+import { registerValidate } from './commands/validate.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('trellis')
+    .description('Run LLM workflows durably on Temporal: write or plan a spec, validate it, run it.')
+    .version(version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerValidate(program);
+  registerGraph(program);
+  registerSchema(program);
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; every other parse error is bad usage.
+      process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`trellis: ${e.message}\n`);
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    // An internal failure: its message, and the stack only when asked for (TRELLIS_DEBUG=1).
+    const err = e as Error;
+    process.stderr.write(`trellis: ${process.env.TRELLIS_DEBUG ? (err?.stack ?? String(e)) : (err?.message ?? String(e))}\n`);
+    process.exitCode = EXIT.failed;
+  }
+}
+
+await main(process.argv);
