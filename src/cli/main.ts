@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { EXIT, UsageError } from './io.js';
 import { registerGraph } from './commands/graph.js';
 import { registerSchema } from './commands/schema.js';
+import { registerTemporal } from './commands/temporal.js';
 import { registerValidate } from './commands/validate.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerGraph(program);
   registerSchema(program);
+  registerTemporal(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -29,7 +29,10 @@ export function dependencyMap(spec: Spec): Map<string, string[]> {
   const ids = new Set(spec.steps.map((s) => s.id));
   const map = new Map<string, string[]>();
   spec.steps.forEach((step, i) => {
-    map.set(step.id, [...stepDependencies(step, i)].filter((d) => ids.has(d) && d !== step.id));
+    map.set(
+      step.id,
+      [...stepDependencies(step, i)].filter((d) => ids.has(d) && d !== step.id),
+    );
   });
   return map;
 }

@@ -21,7 +21,10 @@ export function parseSpecText(text: string, options: { format?: SpecFormat; file
   const maxBytes = options.limits?.maxBytes ?? DEFAULT_LIMITS.maxBytes;
   const bytes = utf8Length(text);
   if (bytes > maxBytes) {
-    return { ok: false, problems: [problem('TOO_LARGE', [], `the spec is ${bytes.toLocaleString('en-US')} bytes; the limit is ${maxBytes.toLocaleString('en-US')}`)] };
+    return {
+      ok: false,
+      problems: [problem('TOO_LARGE', [], `the spec is ${bytes.toLocaleString('en-US')} bytes; the limit is ${maxBytes.toLocaleString('en-US')}`)],
+    };
   }
   const format = options.format ?? detectFormat(text, options.filename);
   return format === 'json' ? parseJson(text, bytes) : parseYaml(text, bytes);
@@ -47,7 +50,10 @@ function parseYaml(text: string, bytes: number): ParseResult {
       ok: false,
       problems: doc.errors.map((e) => {
         const pos = e.linePos?.[0];
-        return syntaxProblem(`invalid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, pos && { line: pos.line, column: pos.col });
+        return syntaxProblem(
+          `invalid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+          pos && { line: pos.line, column: pos.col },
+        );
       }),
     };
   }

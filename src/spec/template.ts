@@ -88,7 +88,7 @@ function compile(part: Exclude<TemplatePart, string>): CompiledExpression {
 
 /** How a value reads inside text: strings as they are, everything else as JSON (so null reads "null"). */
 export function stringify(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value) ?? 'null';
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null');
 }
 
 /** Renders every string inside a JSON value (tool args, the run output). */

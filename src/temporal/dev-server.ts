@@ -75,10 +75,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
   const ui = options.ui ?? true;
   const uiPort = ui ? await uiPortFor(port) : undefined;
-  const searchAttributeArgs = Object.entries(options.searchAttributes ?? {}).flatMap(([name, type]) => [
-    '--search-attribute',
-    `${name}=${type}`,
-  ]);
+  const searchAttributeArgs = Object.entries(options.searchAttributes ?? {}).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]);
 
   const cli = await locateTemporalCli({
     cwd,
@@ -143,10 +140,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const address = `${HOST}:${port}`;
   const exitedEarly = ended.then((how) => {
     const tail = stderrTail.trim().split('\n').slice(-10).join('\n');
-    throw new DevServerError(
-      'DEV_SERVER_EXITED',
-      `temporal server start-dev ended (${how}) before it answered${tail ? `:\n${tail}` : ''}`,
-    );
+    throw new DevServerError('DEV_SERVER_EXITED', `temporal server start-dev ended (${how}) before it answered${tail ? `:\n${tail}` : ''}`);
   });
   try {
     await waitUntilReady(exitedEarly, address, namespace, options.readyTimeoutMs ?? 60_000);
@@ -161,12 +155,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
  * Polls until the frontend serves the namespace: describeNamespace rather than a bare connect, because
  * workers and clients need the namespace, and it proves the server is past its own startup.
  */
-async function waitUntilReady(
-  exitedEarly: Promise<never>,
-  address: string,
-  namespace: string,
-  timeoutMs: number,
-): Promise<void> {
+async function waitUntilReady(exitedEarly: Promise<never>, address: string, namespace: string, timeoutMs: number): Promise<void> {
   exitedEarly.catch(() => {}); // raced below; this only keeps an exit after readiness from going unhandled
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
@@ -182,8 +171,7 @@ async function waitUntilReady(
   }
   throw new DevServerError(
     'DEV_SERVER_TIMEOUT',
-    `temporal server start-dev did not answer on ${address} within ${timeoutMs / 1000} s` +
-      (lastError ? ` (last error: ${lastError})` : ''),
+    `temporal server start-dev did not answer on ${address} within ${timeoutMs / 1000} s` + (lastError ? ` (last error: ${lastError})` : ''),
   );
 }
 

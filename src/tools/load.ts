@@ -33,11 +33,16 @@ export async function loadToolsModule(file: string): Promise<Tool[]> {
   }
   const list = mod.default;
   if (!Array.isArray(list)) {
-    throw new ToolsModuleError('TOOLS_MODULE_BAD_EXPORT', file, `the default export must be an array of tools made with defineTool; got ${list === undefined ? 'no default export' : typeof list}`);
+    throw new ToolsModuleError(
+      'TOOLS_MODULE_BAD_EXPORT',
+      file,
+      `the default export must be an array of tools made with defineTool; got ${list === undefined ? 'no default export' : typeof list}`,
+    );
   }
   const seen = new Set<string>();
   list.forEach((item, i) => {
-    if (!isTool(item)) throw new ToolsModuleError('TOOLS_MODULE_BAD_EXPORT', file, `item ${i} of the default export is not a tool made with defineTool`);
+    if (!isTool(item))
+      throw new ToolsModuleError('TOOLS_MODULE_BAD_EXPORT', file, `item ${i} of the default export is not a tool made with defineTool`);
     if (seen.has(item.name)) throw new ToolsModuleError('TOOLS_MODULE_DUPLICATE', file, `two tools are named "${item.name}"`);
     seen.add(item.name);
   });

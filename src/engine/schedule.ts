@@ -1,0 +1,131 @@
+/**
+ * The interpreter's decisions, as pure functions: which steps start now (with their inputs evaluated), which
+ * are skipped and why, which fail before they start, and the run's output. The workflow only applies them,
+ * so all of this is tested without Temporal.
+ */
+import { dependencyMap, topologicalOrder } from '../spec/graph.js';
+import type { Scope } from '../spec/expression.js';
+import { parseDuration } from '../spec/duration.js';
+import type { Spec, Step } from '../spec/schema.js';
+import { evaluateCondition, renderTemplate, renderValue } from '../spec/template.js';
+import { TERMINAL, type RunInfo, type StepState } from './state.js';
+
+export interface RunPlan {
+  spec: Spec;
+  /** Step ids, dependencies first (spec order among independent steps). */
+  order: string[];
+  deps: ReadonlyMap<string, readonly string[]>;
+  steps: ReadonlyMap<string, Step>;
+}
+
+export function planRun(spec: Spec): RunPlan {
+  const deps = dependencyMap(spec);
+  return {
+    spec,
+    deps,
+    order: topologicalOrder(
+      spec.steps.map((s) => s.id),
+      deps,
+    ),
+    steps: new Map(spec.steps.map((s) => [s.id, s])),
+  };
+}
+
+/** A step with its expressions evaluated: what the workflow hands to an activity, a timer or a person. */
+export type ResolvedStep =
+  | { kind: 'tool'; tool: string; args: Record<string, unknown> }
+  | { kind: 'llm'; prompt: string; system?: string; output?: Record<string, unknown>; model?: string; temperature?: number }
+  | { kind: 'approval'; title: string; details?: string; timeoutMs?: number; onTimeout: 'deny' | 'approve' | 'fail'; approvers?: string[] }
+  | { kind: 'wait'; durationMs: number };
+
+export type Decision =
+  | { type: 'start'; step: string; resolved: ResolvedStep }
+  | { type: 'skip'; step: string; reason: string }
+  | { type: 'fail'; step: string; reason: string };
+
+export function scopeOf(plan: RunPlan, steps: Readonly<Record<string, StepState>>, input: unknown, run: RunInfo): Scope {
+  const outputs: Record<string, unknown> = {};
+  for (const id of plan.order) outputs[id] = steps[id]?.status === 'completed' ? steps[id]!.output : null;
+  return { input: input ?? null, steps: outputs, run: { ...run } };
+}
+
+/**
+ * Decisions for every pending step whose dependencies have all ended. Skips cascade within one call (the
+ * order is topological), so one call reaches a fixed point. `capacity` bounds how many steps start.
+ */
+export function decide(plan: RunPlan, steps: Readonly<Record<string, StepState>>, input: unknown, run: RunInfo, capacity = Infinity): Decision[] {
+  const status = new Map(plan.order.map((id) => [id, steps[id]!.status]));
+  const scope = scopeOf(plan, steps, input, run);
+  const decisions: Decision[] = [];
+  let starts = 0;
+  for (const id of plan.order) {
+    if (status.get(id) !== 'pending') continue;
+    const deps = plan.deps.get(id) ?? [];
+    if (!deps.every((d) => TERMINAL.has(status.get(d)!))) continue;
+    const notDone = deps.find((d) => status.get(d) !== 'completed');
+    if (notDone !== undefined) {
+      const why = status.get(notDone) === 'skipped' ? 'was skipped' : 'failed';
+      decisions.push({ type: 'skip', step: id, reason: `step "${notDone}" ${why}` });
+      status.set(id, 'skipped');
+      continue;
+    }
+    const step = plan.steps.get(id)!;
+    try {
+      if (step.when !== undefined && !evaluateCondition(step.when, scope)) {
+        decisions.push({ type: 'skip', step: id, reason: `when is false: ${step.when}` });
+        status.set(id, 'skipped');
+        continue;
+      }
+      if (starts >= capacity) continue;
+      decisions.push({ type: 'start', step: id, resolved: resolveStep(step, scope) });
+      status.set(id, 'running');
+      starts++;
+    } catch (e) {
+      decisions.push({ type: 'fail', step: id, reason: (e as Error).message });
+      status.set(id, 'failed');
+    }
+  }
+  return decisions;
+}
+
+export function resolveStep(step: Step, scope: Scope): ResolvedStep {
+  const text = (value: string) => {
+    const v = renderTemplate(value, scope);
+    return typeof v === 'string' ? v : JSON.stringify(v);
+  };
+  switch (step.kind) {
+    case 'tool':
+      return { kind: 'tool', tool: step.tool, args: renderValue(step.args ?? {}, scope) as Record<string, unknown> };
+    case 'llm':
+      return {
+        kind: 'llm',
+        prompt: text(step.prompt),
+        ...(step.system !== undefined && { system: text(step.system) }),
+        ...(step.output !== undefined && { output: step.output }),
+        ...(step.model !== undefined && { model: step.model }),
+        ...(step.temperature !== undefined && { temperature: step.temperature }),
+      };
+    case 'approval':
+      return {
+        kind: 'approval',
+        title: text(step.title),
+        ...(step.details !== undefined && { details: text(step.details) }),
+        ...(step.timeout !== undefined && { timeoutMs: parseDuration(step.timeout)! }),
+        onTimeout: step.onTimeout ?? 'deny',
+        ...(step.approvers !== undefined && { approvers: step.approvers }),
+      };
+    case 'wait':
+      return { kind: 'wait', durationMs: parseDuration(step.duration)! };
+  }
+}
+
+/** Whether the run has nothing left to do. */
+export function allEnded(plan: RunPlan, steps: Readonly<Record<string, StepState>>): boolean {
+  return plan.order.every((id) => TERMINAL.has(steps[id]!.status));
+}
+
+/** The run's output: the spec's `output` evaluated, or, without one, every step's output by id. */
+export function runOutput(plan: RunPlan, steps: Readonly<Record<string, StepState>>, input: unknown, run: RunInfo): unknown {
+  const scope = scopeOf(plan, steps, input, run);
+  return plan.spec.output === undefined ? scope.steps : renderValue(plan.spec.output, scope);
+}

@@ -1,0 +1,134 @@
+/**
+ * An OpenAI-compatible chat completions server that answers from a script: tests and the demo use it with
+ * the real `openai` client. It also keeps a log of the requests it served (GET /_mock/requests) so a test can
+ * check what the model was asked.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MockScript, type MockRule } from './mock-script.js';
+
+export interface MockLlmOptions {
+  rules: MockRule[];
+  port?: number;
+  host?: string;
+  /** Added to every answer, to model a real endpoint's latency. */
+  latencyMs?: number;
+}
+
+export interface MockLlmServer {
+  /** For OPENAI_BASE_URL: http://127.0.0.1:PORT/v1 */
+  baseUrl: string;
+  requests: LoggedRequest[];
+  close(): Promise<void>;
+}
+
+export interface LoggedRequest {
+  model: string;
+  lastUserMessage: string;
+  messages: unknown[];
+  responseFormat?: unknown;
+  status: number;
+}
+
+export async function startMockLlm(options: MockLlmOptions): Promise<MockLlmServer> {
+  const script = new MockScript(options.rules);
+  const requests: LoggedRequest[] = [];
+  let counter = 0;
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => send(res, 500, errorBody(`mock-llm: ${(e as Error).message}`, 'server_error')));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = (req.url ?? '').replace(/\/+$/, '');
+    if (req.method === 'GET' && url.endsWith('/models'))
+      return send(res, 200, { object: 'list', data: [{ id: 'mock', object: 'model', owned_by: 'trellis' }] });
+    if (req.method === 'GET' && url === '/_mock/requests') return send(res, 200, requests);
+    if (req.method !== 'POST' || !url.endsWith('/chat/completions'))
+      return send(res, 404, errorBody(`mock-llm serves POST /v1/chat/completions, not ${req.method} ${req.url}`, 'not_found'));
+
+    const body = JSON.parse(await readBody(req)) as {
+      model?: string;
+      messages?: Array<{ role: string; content: unknown }>;
+      response_format?: unknown;
+    };
+    const messages = body.messages ?? [];
+    const lastUser = [...messages].reverse().find((m) => m.role === 'user');
+    const prompt = contentText(lastUser?.content);
+    const rule = script.answer(prompt);
+    if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
+
+    const log = (status: number) =>
+      requests.push({ model: body.model ?? '', lastUserMessage: prompt, messages, responseFormat: body.response_format, status });
+    if (!rule) {
+      log(500);
+      return send(
+        res,
+        500,
+        errorBody(`mock-llm: no rule matches the prompt "${prompt.slice(0, 120)}${prompt.length > 120 ? '...' : ''}"`, 'server_error'),
+      );
+    }
+    if (rule.status !== undefined) {
+      log(rule.status);
+      return send(
+        res,
+        rule.status,
+        errorBody(typeof rule.reply === 'string' ? rule.reply : `mock-llm: scripted status ${rule.status}`, 'server_error'),
+      );
+    }
+    log(200);
+    const content = typeof rule.reply === 'string' ? rule.reply : JSON.stringify(rule.reply);
+    const promptTokens = estimateTokens(messages.map((m) => contentText(m.content)).join('\n'));
+    const completionTokens = estimateTokens(content);
+    send(res, 200, {
+      id: `chatcmpl-mock-${++counter}`,
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model: body.model ?? 'mock',
+      choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null }],
+      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port, address } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://${address}:${port}/v1`,
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** About four characters a token: close enough for usage accounting in tests. */
+function estimateTokens(text: string): number {
+  return Math.max(1, Math.ceil(text.length / 4));
+}
+
+function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content))
+    return content.map((p) => (typeof p === 'object' && p && 'text' in p ? String((p as { text: unknown }).text) : '')).join('');
+  return '';
+}
+
+function errorBody(message: string, type: string) {
+  return { error: { message, type, param: null, code: null } };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
