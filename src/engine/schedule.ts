@@ -51,7 +51,8 @@ export function scopeOf(plan: RunPlan, steps: Readonly<Record<string, StepState>
 
 /**
  * Decisions for every pending step whose dependencies have all ended. Skips cascade within one call (the
- * order is topological), so one call reaches a fixed point. `capacity` bounds how many steps start.
+ * order is topological), so one call reaches a fixed point. `capacity` bounds how many tool and llm steps
+ * start (activities); approvals and waits cost nothing while they wait, so they always start.
  */
 export function decide(plan: RunPlan, steps: Readonly<Record<string, StepState>>, input: unknown, run: RunInfo, capacity = Infinity): Decision[] {
   const status = new Map(plan.order.map((id) => [id, steps[id]!.status]));
@@ -76,10 +77,11 @@ export function decide(plan: RunPlan, steps: Readonly<Record<string, StepState>>
         status.set(id, 'skipped');
         continue;
       }
-      if (starts >= capacity) continue;
+      const isActivity = step.kind === 'tool' || step.kind === 'llm';
+      if (isActivity && starts >= capacity) continue;
       decisions.push({ type: 'start', step: id, resolved: resolveStep(step, scope) });
       status.set(id, 'running');
-      starts++;
+      if (isActivity) starts++;
     } catch (e) {
       decisions.push({ type: 'fail', step: id, reason: (e as Error).message });
       status.set(id, 'failed');

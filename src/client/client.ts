@@ -1,0 +1,227 @@
+/**
+ * The typed client that services use: start a run (validated first: an invalid spec starts nothing), answer
+ * approvals, read a run's status, list runs, cancel, wait for the result.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { connectionOptions, temporalConfigFromEnv, type TemporalConfig } from '../config.js';
+import type { ApprovalResult, RunArgs, RunOptions, RunResult, RunView } from '../engine/messages.js';
+import type { RunStatus } from '../engine/state.js';
+import type { ToolCatalog } from '../spec/catalog.js';
+import type { Problem } from '../spec/problems.js';
+import { formatProblem } from '../spec/problems.js';
+import { checkValue } from '../spec/schema-check.js';
+import type { Spec } from '../spec/schema.js';
+import { validateSpec } from '../spec/validate.js';
+import { decideUpdate, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions.js';
+
+export const STATUS_SEARCH_ATTRIBUTE = 'TrellisStatus';
+
+export type ClientErrorCode =
+  'SPEC_INVALID' | 'INPUT_INVALID' | 'RUN_EXISTS' | 'RUN_NOT_FOUND' | 'APPROVAL_REFUSED' | 'NO_CONNECTION' | 'LIST_UNSUPPORTED';
+
+export class TrellisClientError extends Error {
+  constructor(
+    readonly code: ClientErrorCode,
+    message: string,
+    readonly problems: Problem[] = [],
+  ) {
+    super(message);
+    this.name = 'TrellisClientError';
+  }
+}
+
+export interface StartOptions {
+  input?: unknown;
+  /** The run id (the Temporal workflow id). Default: the spec's name and a random suffix. */
+  id?: string;
+  /** With a catalog the validation also checks tools and types. */
+  tools?: ToolCatalog;
+  maxParallel?: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  name: string;
+  status: RunStatus;
+  startedAt: string;
+}
+
+export class TrellisClient {
+  private statusAttribute: Promise<boolean> | undefined;
+
+  private constructor(
+    readonly temporal: Client,
+    readonly config: TemporalConfig,
+    private readonly connection: Connection,
+  ) {}
+
+  /** Connects with settings from the environment, overridden by `config`. */
+  static async connect(config: Partial<TemporalConfig> = {}): Promise<TrellisClient> {
+    const full = { ...temporalConfigFromEnv(), ...config };
+    let connection: Connection;
+    try {
+      connection = await Connection.connect({ ...connectionOptions(full), connectTimeout: 5_000 });
+    } catch (e) {
+      throw new TrellisClientError(
+        'NO_CONNECTION',
+        `cannot reach Temporal at ${full.address}: ${(e as Error).message}. Start one with \`trellis dev\` (or \`npm run temporal\`), or set TEMPORAL_ADDRESS.`,
+      );
+    }
+    return new TrellisClient(new Client({ connection, namespace: full.namespace }), full, connection);
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  /** Validates the spec and the input, then starts the run. Returns its id. */
+  async start(spec: unknown, options: StartOptions = {}): Promise<string> {
+    const valid = validateSpec(spec, options.tools ? { tools: options.tools } : {});
+    if (!valid.ok) {
+      throw new TrellisClientError('SPEC_INVALID', `invalid spec:\n${valid.problems.map(formatProblem).join('\n')}`, valid.problems);
+    }
+    const input = options.input ?? null;
+    checkInput(valid.spec, input);
+    const runId = options.id ?? `${slug(valid.spec.name)}-${randomUUID().slice(0, 8)}`;
+    const hasAttribute = await this.hasStatusAttribute();
+    const runOptions: RunOptions = {
+      ...(options.maxParallel !== undefined && { maxParallel: options.maxParallel }),
+      ...(hasAttribute && { statusSearchAttribute: STATUS_SEARCH_ATTRIBUTE }),
+    };
+    const args: RunArgs = { spec: valid.spec, input, options: runOptions };
+    try {
+      await this.temporal.workflow.start(WORKFLOW_TYPE, {
+        taskQueue: this.config.taskQueue,
+        workflowId: runId,
+        args: [args],
+        staticSummary: `${valid.spec.name}${valid.spec.description ? `: ${valid.spec.description}` : ''}`.slice(0, 400),
+        staticDetails: `**Input**\n\n\`\`\`json\n${JSON.stringify(input, null, 2).slice(0, 4000)}\n\`\`\`\n\n**Steps**: ${valid.spec.steps.map((s) => `${s.id} (${s.kind})`).join(', ')}`,
+        memo: { name: valid.spec.name },
+        ...(hasAttribute && { searchAttributes: { [STATUS_SEARCH_ATTRIBUTE]: ['running'] } }),
+      });
+    } catch (e) {
+      if (e instanceof WorkflowExecutionAlreadyStartedError) throw new TrellisClientError('RUN_EXISTS', `a run with id "${runId}" already exists`);
+      throw e;
+    }
+    return runId;
+  }
+
+  /** Answers a waiting step; refused (APPROVAL_REFUSED, with the reason) when the step is not waiting or the person may not answer. */
+  async approve(runId: string, step: string, answer: { by?: string; comment?: string } = {}): Promise<ApprovalResult> {
+    return this.decide(runId, step, true, answer);
+  }
+
+  async deny(runId: string, step: string, answer: { by?: string; comment?: string } = {}): Promise<ApprovalResult> {
+    return this.decide(runId, step, false, answer);
+  }
+
+  private async decide(runId: string, step: string, approved: boolean, answer: { by?: string; comment?: string }): Promise<ApprovalResult> {
+    try {
+      return await this.temporal.workflow.getHandle(runId).executeUpdate(decideUpdate, { args: [{ step, approved, ...answer }] });
+    } catch (e) {
+      if (e instanceof WorkflowUpdateFailedError)
+        throw new TrellisClientError('APPROVAL_REFUSED', (e.cause as Error | undefined)?.message ?? e.message);
+      throw this.notFound(e, runId);
+    }
+  }
+
+  /** The run's status, each step's status and output, the pending approvals. Works for ended runs too. */
+  async status(runId: string): Promise<RunView> {
+    const handle = this.temporal.workflow.getHandle(runId);
+    try {
+      const view = await handle.query(statusQuery);
+      return view;
+    } catch (e) {
+      throw this.notFound(e, runId);
+    }
+  }
+
+  /** Waits for the run to end; a failed run throws with the step and the cause. */
+  async result(runId: string): Promise<RunResult> {
+    try {
+      return (await this.temporal.workflow.getHandle(runId).result()) as RunResult;
+    } catch (e) {
+      if (e instanceof WorkflowFailedError) throw new Error((e.cause as Error | undefined)?.message ?? e.message, { cause: e });
+      throw this.notFound(e, runId);
+    }
+  }
+
+  async cancel(runId: string): Promise<void> {
+    try {
+      await this.temporal.workflow.getHandle(runId).cancel();
+    } catch (e) {
+      throw this.notFound(e, runId);
+    }
+  }
+
+  /** Runs, newest first; a status filter is a visibility query on the TrellisStatus search attribute. */
+  async list(options: { status?: RunStatus; limit?: number } = {}): Promise<RunSummary[]> {
+    let query = `WorkflowType = '${WORKFLOW_TYPE}'`;
+    if (options.status) {
+      if (!(await this.hasStatusAttribute())) {
+        throw new TrellisClientError(
+          'LIST_UNSUPPORTED',
+          `this server has no ${STATUS_SEARCH_ATTRIBUTE} search attribute; \`trellis dev\` registers it (or: temporal operator search-attribute create --name ${STATUS_SEARCH_ATTRIBUTE} --type Keyword)`,
+        );
+      }
+      query += ` AND ${STATUS_SEARCH_ATTRIBUTE} = '${options.status}'`;
+    }
+    const out: RunSummary[] = [];
+    for await (const w of this.temporal.workflow.list({ query })) {
+      const attr = w.searchAttributes?.[STATUS_SEARCH_ATTRIBUTE];
+      const status = (Array.isArray(attr) ? attr[0] : undefined) as RunStatus | undefined;
+      const name = typeof w.memo?.name === 'string' ? w.memo.name : w.workflowId;
+      out.push({ runId: w.workflowId, name, status: status ?? executionStatus(w.status.name), startedAt: w.startTime.toISOString() });
+      if (out.length >= (options.limit ?? 100)) break;
+    }
+    return out;
+  }
+
+  /** Whether the server has the status search attribute (asked once per client). */
+  private hasStatusAttribute(): Promise<boolean> {
+    this.statusAttribute ??= this.connection.operatorService
+      .listSearchAttributes({ namespace: this.config.namespace })
+      .then((r) => STATUS_SEARCH_ATTRIBUTE in (r.customAttributes ?? {}))
+      .catch(() => false);
+    return this.statusAttribute;
+  }
+
+  private notFound(e: unknown, runId: string): unknown {
+    const name = (e as Error)?.name;
+    if (name === 'WorkflowNotFoundError') return new TrellisClientError('RUN_NOT_FOUND', `no run "${runId}"`);
+    return e;
+  }
+}
+
+function checkInput(spec: Spec, input: unknown): void {
+  if (!spec.input) return;
+  const issues = checkValue(spec.input, input);
+  if (issues.length > 0) {
+    const problems = issues.map((i) => ({ code: 'TYPE' as const, path: ['input', ...i.path], message: i.message }));
+    throw new TrellisClientError('INPUT_INVALID', `invalid input:\n${problems.map(formatProblem).join('\n')}`, problems);
+  }
+}
+
+function executionStatus(name: string): RunStatus {
+  switch (name) {
+    case 'COMPLETED':
+      return 'completed';
+    case 'CANCELLED':
+      return 'cancelled';
+    case 'RUNNING':
+      return 'running';
+    default:
+      return 'failed';
+  }
+}
+
+function slug(name: string): string {
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 60) || 'run'
+  );
+}

@@ -1,0 +1,89 @@
+/**
+ * One model call through any OpenAI-compatible endpoint. With an output schema the reply is asked for as
+ * JSON (response_format json_schema), parsed and checked; an invalid reply is re-asked once, showing the
+ * model its error compactly (its reply and what was wrong, not the whole history).
+ */
+import type OpenAI from 'openai';
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { TokenUsage } from '../engine/state.js';
+import { checkValue } from '../spec/schema-check.js';
+
+export interface ChatRequest {
+  model: string;
+  prompt: string;
+  system?: string;
+  /** JSON Schema of the reply; without it the reply is text. */
+  output?: Record<string, unknown>;
+  temperature?: number;
+}
+
+export interface ChatResult {
+  output: unknown;
+  tokens: TokenUsage;
+  model: string;
+  /** How many model calls it took (2 when the first reply was invalid). */
+  calls: number;
+}
+
+export class InvalidReplyError extends Error {
+  readonly code = 'LLM_INVALID_REPLY';
+  constructor(
+    message: string,
+    readonly tokens: TokenUsage,
+  ) {
+    super(message);
+    this.name = 'InvalidReplyError';
+  }
+}
+
+const MAX_REPLY_ECHO = 2_000;
+
+export async function chat(client: OpenAI, request: ChatRequest): Promise<ChatResult> {
+  const messages: ChatCompletionMessageParam[] = [];
+  if (request.system !== undefined) messages.push({ role: 'system', content: request.system });
+  messages.push({ role: 'user', content: request.prompt });
+  let tokens: TokenUsage = { prompt: 0, completion: 0, total: 0 };
+
+  for (let call = 1; ; call++) {
+    const completion = await client.chat.completions.create({
+      model: request.model,
+      messages,
+      ...(request.temperature !== undefined && { temperature: request.temperature }),
+      ...(request.output && {
+        response_format: { type: 'json_schema', json_schema: { name: 'output', schema: request.output, strict: false } },
+      }),
+    });
+    const usage = completion.usage;
+    tokens = {
+      prompt: tokens.prompt + (usage?.prompt_tokens ?? 0),
+      completion: tokens.completion + (usage?.completion_tokens ?? 0),
+      total: tokens.total + (usage?.total_tokens ?? 0),
+    };
+    const reply = completion.choices[0]?.message?.content ?? '';
+    if (!request.output) return { output: reply, tokens, model: completion.model, calls: call };
+
+    const problem = checkReply(reply, request.output);
+    if (problem === undefined) return { output: JSON.parse(reply), tokens, model: completion.model, calls: call };
+    if (call === 2) throw new InvalidReplyError(`the model's reply did not match the output schema after one re-ask: ${problem}`, tokens);
+    messages.push(
+      { role: 'assistant', content: reply.slice(0, MAX_REPLY_ECHO) },
+      { role: 'user', content: `Your reply was not valid: ${problem}. Reply again with only the JSON value that matches the schema.` },
+    );
+  }
+}
+
+/** What is wrong with a reply, in one line; undefined when it is valid JSON matching the schema. */
+function checkReply(reply: string, schema: Record<string, unknown>): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(reply);
+  } catch {
+    return 'it is not JSON';
+  }
+  const issues = checkValue(schema, value);
+  if (issues.length === 0) return undefined;
+  return issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`)
+    .join('; ');
+}

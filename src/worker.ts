@@ -1,0 +1,82 @@
+/**
+ * The Trellis worker: the interpreter workflow plus the tool and llm activities for one tools module,
+ * configured from the environment, with structured logs and a graceful shutdown on SIGINT/SIGTERM.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { pino, type Logger } from 'pino';
+import { createActivities } from './activities/index.js';
+import { connectionOptions, temporalConfigFromEnv, type TemporalConfig } from './config.js';
+import { createLlmClient, llmConfigFromEnv, type LlmConfig } from './llm/client.js';
+import type { Tool } from './tools/define.js';
+
+export interface TrellisWorkerOptions {
+  tools: readonly Tool[];
+  temporal?: Partial<TemporalConfig>;
+  llm?: Partial<LlmConfig>;
+  /** An existing connection; otherwise one is made from `temporal` and the environment. */
+  connection?: NativeConnection;
+  /** A bundle made once with bundleWorkflows() (tests and benchmarks start many workers). */
+  workflowBundle?: { code: string };
+  /** Workflows kept in memory between tasks; runs beyond it are evicted and replayed when they wake. */
+  maxCachedWorkflows?: number;
+  logger?: Logger;
+  /** Other Temporal worker options, for those who know they want them. */
+  workerOptions?: Partial<WorkerOptions>;
+}
+
+/** The interpreter's source: src/workflows/index.ts when run from source, dist/workflows/index.js when built. */
+export function workflowsPath(): string {
+  const js = fileURLToPath(new URL('./workflows/index.js', import.meta.url));
+  return existsSync(js) ? js : fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+}
+
+export async function bundleWorkflows(): Promise<{ code: string }> {
+  return bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quietBundlerLogger });
+}
+
+export async function createTrellisWorker(
+  options: TrellisWorkerOptions,
+): Promise<{ worker: Worker; connection: NativeConnection; close(): Promise<void> }> {
+  const config = { ...temporalConfigFromEnv(), ...options.temporal };
+  const llmConfig = { ...llmConfigFromEnv(), ...options.llm };
+  const logger = options.logger ?? pino({ name: 'trellis-worker' });
+  const ownConnection = options.connection === undefined;
+  const connection = options.connection ?? (await NativeConnection.connect(connectionOptions(config)));
+  const worker = await Worker.create({
+    connection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
+    activities: createActivities({ tools: options.tools, llm: createLlmClient(llmConfig), model: llmConfig.model }),
+    ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
+    ...options.workerOptions,
+  });
+  logger.info(
+    {
+      address: config.address,
+      namespace: config.namespace,
+      taskQueue: config.taskQueue,
+      tools: options.tools.map((t) => t.name),
+      model: llmConfig.model,
+    },
+    'worker ready',
+  );
+  return {
+    worker,
+    connection,
+    close: async () => {
+      if (ownConnection) await connection.close();
+    },
+  };
+}
+
+const quietBundlerLogger = {
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: (message: string, meta?: Record<string, unknown>) => console.warn(message, meta ?? ''),
+  error: (message: string, meta?: Record<string, unknown>) => console.error(message, meta ?? ''),
+  log: () => {},
+};

@@ -1,0 +1,2 @@
+/** The workflows a Trellis worker registers. Only deterministic code is reachable from here. */
+export { trellisRun } from './interpreter.js';

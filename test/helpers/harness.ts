@@ -1,0 +1,63 @@
+/**
+ * A real Trellis stack for one test file: the shared Temporal dev server, a mock LLM (real HTTP), a worker
+ * on its own task queue (real activities, real openai client), and the typed client.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Worker } from '@temporalio/worker';
+import { pino } from 'pino';
+import { TrellisClient } from '../../src/client/index.js';
+import type { MockRule } from '../../src/llm/mock-script.js';
+import { startMockLlm, type MockLlmServer } from '../../src/llm/mock-server.js';
+import type { Tool } from '../../src/tools/define.js';
+import { bundleWorkflows, createTrellisWorker } from '../../src/worker.js';
+import { connectWorker, temporalAddress, temporalNamespace } from './temporal.js';
+
+let bundle: Promise<{ code: string }> | undefined;
+
+export interface Harness {
+  client: TrellisClient;
+  mock: MockLlmServer;
+  taskQueue: string;
+  worker: Worker;
+  /** Stops the worker (waits for it), the mock and the client. */
+  stop(): Promise<void>;
+  /** Starts another worker on the same task queue (after a crash, say). */
+  startWorker(): Promise<{ worker: Worker; done: Promise<void> }>;
+}
+
+export async function startHarness(options: { tools: readonly Tool[]; rules?: MockRule[]; maxCachedWorkflows?: number }): Promise<Harness> {
+  bundle ??= bundleWorkflows();
+  const taskQueue = `test-${randomUUID()}`;
+  const mock = await startMockLlm({ rules: options.rules ?? [] });
+  const connection = await connectWorker();
+  const temporal = { address: temporalAddress(), namespace: temporalNamespace(), taskQueue };
+  const logger = pino({ level: 'warn' });
+  const startWorker = async () => {
+    const { worker } = await createTrellisWorker({
+      tools: options.tools,
+      temporal,
+      llm: { baseURL: mock.baseUrl, model: 'mock-model' },
+      connection,
+      workflowBundle: await bundle!,
+      logger,
+      ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
+    });
+    return { worker, done: worker.run() };
+  };
+  const first = await startWorker();
+  const client = await TrellisClient.connect(temporal);
+  return {
+    client,
+    mock,
+    taskQueue,
+    worker: first.worker,
+    startWorker,
+    async stop() {
+      if (first.worker.getState() === 'RUNNING') first.worker.shutdown();
+      await first.done.catch(() => {});
+      await client.close();
+      await mock.close();
+      await connection.close();
+    },
+  };
+}
