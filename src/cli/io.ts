@@ -1,7 +1,7 @@
 /** What the commands share: reading a spec file, loading a tools module, and the exit codes of DESIGN.md. */
 import { readFile } from 'node:fs/promises';
 import { formatProblem, problemWhere, validateSpecText, type Problem, type ToolCatalog, type ValidationResult } from '../spec/index.js';
-import { loadToolsModule, toolCatalog, ToolsModuleError } from '../tools/index.js';
+import { loadToolsModule, toolCatalog, ToolsModuleError, type Tool } from '../tools/index.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -25,14 +25,17 @@ export async function readSpecFile(file: string): Promise<string> {
   }
 }
 
-export async function loadCatalog(toolsModule: string | undefined): Promise<ToolCatalog | undefined> {
-  if (toolsModule === undefined) return undefined;
+export async function loadTools(toolsModule: string): Promise<Tool[]> {
   try {
-    return toolCatalog(await loadToolsModule(toolsModule));
+    return await loadToolsModule(toolsModule);
   } catch (e) {
     if (e instanceof ToolsModuleError) throw new UsageError(e.message);
     throw e;
   }
+}
+
+export async function loadCatalog(toolsModule: string | undefined): Promise<ToolCatalog | undefined> {
+  return toolsModule === undefined ? undefined : toolCatalog(await loadTools(toolsModule));
 }
 
 export async function validateFile(file: string, toolsModule: string | undefined): Promise<ValidationResult> {

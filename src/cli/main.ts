@@ -6,6 +6,15 @@ import { EXIT, UsageError } from './io.js';
 import { registerGraph } from './commands/graph.js';
 import { registerSchema } from './commands/schema.js';
 import { registerTemporal } from './commands/temporal.js';
+import { registerApprove } from './commands/approve.js';
+import { registerCancel } from './commands/cancel.js';
+import { registerDev } from './commands/dev.js';
+import { registerList } from './commands/list.js';
+import { registerMockLlm } from './commands/mock-llm.js';
+import { registerRun } from './commands/run.js';
+import { registerStatus } from './commands/status.js';
+import { registerWorker } from './commands/worker.js';
+import { WorkFailed } from './client.js';
 import { registerValidate } from './commands/validate.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -19,6 +28,14 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerGraph(program);
   registerSchema(program);
+  registerRun(program);
+  registerApprove(program);
+  registerStatus(program);
+  registerList(program);
+  registerCancel(program);
+  registerWorker(program);
+  registerDev(program);
+  registerMockLlm(program);
   registerTemporal(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
@@ -31,6 +48,11 @@ async function main(argv: string[]): Promise<void> {
     if (e instanceof CommanderError) {
       // Help and version exit 0; every other parse error is bad usage.
       process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    if (e instanceof WorkFailed) {
+      process.stderr.write(`${e.message}\n`);
+      process.exitCode = EXIT.failed;
       return;
     }
     if (e instanceof UsageError) {

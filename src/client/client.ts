@@ -117,11 +117,18 @@ export class TrellisClient {
   }
 
   private async decide(runId: string, step: string, approved: boolean, answer: { by?: string; comment?: string }): Promise<ApprovalResult> {
+    const handle = this.temporal.workflow.getHandle(runId);
     try {
-      return await this.temporal.workflow.getHandle(runId).executeUpdate(decideUpdate, { args: [{ step, approved, ...answer }] });
+      return await handle.executeUpdate(decideUpdate, { args: [{ step, approved, ...answer }] });
     } catch (e) {
       if (e instanceof WorkflowUpdateFailedError)
         throw new TrellisClientError('APPROVAL_REFUSED', (e.cause as Error | undefined)?.message ?? e.message);
+      // An update to a run that has ended reads as "not found": say which it is.
+      const ended = await handle.describe().then(
+        (d) => (d.status.name === 'RUNNING' ? undefined : d.status.name.toLowerCase()),
+        () => undefined,
+      );
+      if (ended) throw new TrellisClientError('APPROVAL_REFUSED', `run "${runId}" has ended (${ended}); step "${step}" takes no answer`);
       throw this.notFound(e, runId);
     }
   }

@@ -10,8 +10,8 @@ import type { PathSegment } from './problems.js';
 const DRAFT_07 = /draft-07/;
 
 // allErrors: report every mismatch at once. strict: unknown keywords are errors, not silently ignored.
-const ajv2020 = new Ajv2020({ allErrors: true, strict: true, validateFormats: false });
-const ajv07 = new Ajv({ allErrors: true, strict: true, validateFormats: false });
+const ajv2020 = new Ajv2020({ allErrors: true, strict: true, validateFormats: false, verbose: true });
+const ajv07 = new Ajv({ allErrors: true, strict: true, validateFormats: false, verbose: true });
 
 const pickAjv = (schema: JsonSchema) => (typeof schema.$schema === 'string' && DRAFT_07.test(schema.$schema) ? ajv07 : ajv2020);
 

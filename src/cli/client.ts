@@ -1,0 +1,55 @@
+/** Commands that talk to Temporal share one way to connect and one mapping of client errors to exit codes. */
+import { TrellisClient, TrellisClientError } from '../client/index.js';
+import { formatProblem } from '../spec/problems.js';
+import { EXIT, UsageError } from './io.js';
+
+/** Thrown when the work failed: exit 1 with this message. */
+export class WorkFailed extends Error {
+  override readonly name = 'WorkFailed';
+}
+
+export async function withClient<T>(fn: (client: TrellisClient) => Promise<T>): Promise<T> {
+  let client: TrellisClient | undefined;
+  try {
+    client = await TrellisClient.connect();
+    return await fn(client);
+  } catch (e) {
+    if (e instanceof TrellisClientError) {
+      switch (e.code) {
+        case 'NO_CONNECTION':
+        case 'RUN_NOT_FOUND':
+        case 'LIST_UNSUPPORTED':
+          throw new UsageError(e.message);
+        case 'SPEC_INVALID':
+        case 'INPUT_INVALID':
+          throw new WorkFailed(e.problems.map(formatProblem).join('\n'));
+        default:
+          throw new WorkFailed(e.message);
+      }
+    }
+    throw e;
+  } finally {
+    await client?.close();
+  }
+}
+
+export function exitFor(status: string): number {
+  return status === 'completed' ? EXIT.ok : EXIT.failed;
+}
+
+/** --input: a JSON text, or @file.json. */
+export async function parseInput(text: string | undefined): Promise<unknown> {
+  if (text === undefined) return undefined;
+  let source = text;
+  if (text.startsWith('@')) {
+    const { readFile } = await import('node:fs/promises');
+    source = await readFile(text.slice(1), 'utf8').catch(() => {
+      throw new UsageError(`cannot read the input file ${text.slice(1)}`);
+    });
+  }
+  try {
+    return JSON.parse(source);
+  } catch (e) {
+    throw new UsageError(`--input is not JSON: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { STATUS_SEARCH_ATTRIBUTE } from '../../client/client.js';
+import { DevServerError, startDevServer, TemporalCliError } from '../../temporal/index.js';
+import { createTrellisWorker } from '../../worker.js';
+import { loadTools, UsageError } from '../io.js';
+
+export function registerDev(program: Command): void {
+  program
+    .command('dev')
+    .description('a Temporal dev server (runs kept on disk in .trellis/dev.db) and a worker, until Ctrl-C; prints the UI address')
+    .option('--tools <module>', 'the tools module (default: TRELLIS_TOOLS)')
+    .option('--port <n>', 'the Temporal port', '7233')
+    .option('--db <file>', 'the database file (default .trellis/dev.db)')
+    .addHelpText('after', '\nExample:\n  $ OPENAI_BASE_URL=http://127.0.0.1:8787/v1 trellis dev --tools examples/tools.ts')
+    .action(async (opts: { tools?: string; port: string; db?: string }) => {
+      const module = opts.tools ?? process.env.TRELLIS_TOOLS;
+      const tools = module ? await loadTools(module) : [];
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      let server;
+      try {
+        server = await startDevServer({
+          port: Number(opts.port),
+          ...(opts.db !== undefined && { dbFile: opts.db }),
+          searchAttributes: { [STATUS_SEARCH_ATTRIBUTE]: 'Keyword' },
+          log,
+        });
+      } catch (e) {
+        if (e instanceof TemporalCliError || e instanceof DevServerError) throw new UsageError(e.message);
+        throw e;
+      }
+      const logger = pino({ name: 'trellis-dev', level: process.env.TRELLIS_LOG_LEVEL ?? 'info' });
+      try {
+        const { worker, close } = await createTrellisWorker({ tools, logger, temporal: { address: server.address, namespace: server.namespace } });
+        process.stdout.write(
+          [
+            `Temporal dev server: ${server.address} (state in ${server.dbFile})`,
+            ...(server.uiUrl ? [`Temporal UI: ${server.uiUrl}`] : []),
+            `Worker on task queue ${process.env.TRELLIS_TASK_QUEUE || 'trellis'} with tools: ${tools.map((t) => t.name).join(', ') || 'none'}`,
+            `In another shell: TEMPORAL_ADDRESS=${server.address} trellis run SPEC --wait`,
+            'Stop with Ctrl-C.',
+          ].join('\n') + '\n',
+        );
+        await worker.run();
+        await close();
+      } finally {
+        await server.stop();
+      }
+    });
+}

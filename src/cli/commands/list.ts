@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import type { RunStatus } from '../../engine/state.js';
+import { withClient } from '../client.js';
+import { UsageError } from '../io.js';
+
+const STATUSES: RunStatus[] = ['running', 'waiting', 'completed', 'failed', 'cancelled'];
+
+export function registerList(program: Command): void {
+  program
+    .command('list')
+    .description('runs, newest first; --status filters with a visibility query')
+    .option('--status <status>', `one of ${STATUSES.join(', ')}`)
+    .option('--json', 'print a JSON array of { "runId", "name", "status", "startedAt" }')
+    .addHelpText('after', '\nExample:\n  $ trellis list --status waiting')
+    .action(async (opts: { status?: string; json?: boolean }) => {
+      if (opts.status !== undefined && !STATUSES.includes(opts.status as RunStatus))
+        throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
+      await withClient(async (client) => {
+        const runs = await client.list(opts.status ? { status: opts.status as RunStatus } : {});
+        if (opts.json) process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
+        else for (const r of runs) process.stdout.write(`${r.runId}  ${r.status.padEnd(9)}  ${r.startedAt}  ${r.name}\n`);
+      });
+    });
+}

@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import { withClient } from '../client.js';
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description("a run's status, each step's status and output, and the approvals it waits for")
+    .argument('<run>', 'the run id')
+    .option('--json', 'print { "runId", "status", "steps": { id: { "status", "output" } }, "pending": [{ "step", "title" }], "output" }')
+    .addHelpText('after', '\nExample:\n  $ trellis status refund-damaged-order-1a2b3c4d --json')
+    .action(async (run: string, opts: { json?: boolean }) => {
+      await withClient(async (client) => {
+        const view = await client.status(run);
+        if (opts.json) {
+          const steps = Object.fromEntries(
+            Object.entries(view.steps).map(([id, s]) => [
+              id,
+              {
+                status: s.status,
+                output: s.output,
+                ...(s.reason && { reason: s.reason }),
+                attempts: s.attempts,
+                ...(s.tokens && { tokens: s.tokens }),
+              },
+            ]),
+          );
+          const pending = view.pending.map((p) => ({
+            step: p.step,
+            title: p.title,
+            ...(p.details && { details: p.details }),
+            ...(p.approvers && { approvers: p.approvers }),
+            ...(p.deadline && { deadline: p.deadline }),
+          }));
+          process.stdout.write(
+            `${JSON.stringify({ runId: view.workflowId, status: view.status, steps, pending, output: view.output, ...(view.error && { error: view.error }), tokens: view.tokens }, null, 2)}\n`,
+          );
+          return;
+        }
+        const lines = [`${view.workflowId} (${view.name}): ${view.status}${view.error ? ` — ${view.error}` : ''}`];
+        for (const [id, s] of Object.entries(view.steps)) {
+          const detail = s.status === 'completed' ? ` ${truncate(JSON.stringify(s.output))}` : s.reason ? ` (${s.reason})` : '';
+          lines.push(`  ${id.padEnd(16)} ${s.status.padEnd(9)}${detail}`);
+        }
+        for (const p of view.pending)
+          lines.push(
+            `  waiting for a person: ${p.step}: ${p.title}${p.approvers ? ` (approvers: ${p.approvers.join(', ')})` : ''}\n    trellis approve ${view.workflowId} ${p.step} [--deny] [--by NAME]`,
+          );
+        if (view.status === 'completed') lines.push(`  output: ${JSON.stringify(view.output)}`);
+        process.stdout.write(`${lines.join('\n')}\n`);
+      });
+    });
+}
+
+function truncate(text: string | undefined, max = 80): string {
+  const t = text ?? 'null';
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}

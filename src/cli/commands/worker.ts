@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { createTrellisWorker } from '../../worker.js';
+import { loadTools, UsageError } from '../io.js';
+
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description('run a worker: the interpreter workflow and the tool and llm activities (config from TEMPORAL_*, TRELLIS_*, OPENAI_*)')
+    .option('--tools <module>', 'the tools module (default: TRELLIS_TOOLS)')
+    .addHelpText('after', '\nExample:\n  $ OPENAI_BASE_URL=http://127.0.0.1:8787/v1 trellis worker --tools examples/tools.ts')
+    .action(async (opts: { tools?: string }) => {
+      const module = opts.tools ?? process.env.TRELLIS_TOOLS;
+      const tools = module ? await loadTools(module) : [];
+      const logger = pino({ name: 'trellis-worker', level: process.env.TRELLIS_LOG_LEVEL ?? 'info' });
+      const maxCached = process.env.TRELLIS_MAX_CACHED_WORKFLOWS ? Number(process.env.TRELLIS_MAX_CACHED_WORKFLOWS) : undefined;
+      let handle;
+      try {
+        handle = await createTrellisWorker({ tools, logger, ...(maxCached !== undefined && { maxCachedWorkflows: maxCached }) });
+      } catch (e) {
+        throw new UsageError(
+          `cannot start the worker: ${(e as Error).message}. Is Temporal running at ${process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233'}? Start one with \`trellis dev\`.`,
+        );
+      }
+      // The SDK shuts the worker down gracefully on SIGINT and SIGTERM: running activities finish or are cancelled.
+      await handle.worker.run();
+      await handle.close();
+      logger.info('worker stopped');
+    });
+}
