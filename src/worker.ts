@@ -9,6 +9,7 @@ import { pino, type Logger } from 'pino';
 import { createActivities } from './activities/index.js';
 import { connectionOptions, temporalConfigFromEnv, type TemporalConfig } from './config.js';
 import { createLlmClient, llmConfigFromEnv, type LlmConfig } from './llm/client.js';
+import { ensureStatusAttribute } from './temporal/status-attribute.js';
 import type { Tool } from './tools/define.js';
 
 export interface TrellisWorkerOptions {
@@ -44,6 +45,9 @@ export async function createTrellisWorker(
   const logger = options.logger ?? pino({ name: 'trellis-worker' });
   const ownConnection = options.connection === undefined;
   const connection = options.connection ?? (await NativeConnection.connect(connectionOptions(config)));
+  if (!(await ensureStatusAttribute(connection.operatorService, config.namespace))) {
+    logger.warn('could not register the TrellisStatus search attribute; `trellis list --status` needs it (create it as a Keyword attribute)');
+  }
   const worker = await Worker.create({
     connection,
     namespace: config.namespace,

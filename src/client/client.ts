@@ -13,9 +13,11 @@ import { formatProblem } from '../spec/problems.js';
 import { checkValue } from '../spec/schema-check.js';
 import type { Spec } from '../spec/schema.js';
 import { validateSpec } from '../spec/validate.js';
+import { hasStatusAttribute, STATUS_SEARCH_ATTRIBUTE } from '../temporal/status-attribute.js';
 import { decideUpdate, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions.js';
 
-export const STATUS_SEARCH_ATTRIBUTE = 'TrellisStatus';
+export { STATUS_SEARCH_ATTRIBUTE };
+
 
 export type ClientErrorCode =
   'SPEC_INVALID' | 'INPUT_INVALID' | 'RUN_EXISTS' | 'RUN_NOT_FOUND' | 'APPROVAL_REFUSED' | 'NO_CONNECTION' | 'LIST_UNSUPPORTED';
@@ -187,10 +189,7 @@ export class TrellisClient {
 
   /** Whether the server has the status search attribute (asked once per client). */
   private hasStatusAttribute(): Promise<boolean> {
-    this.statusAttribute ??= this.connection.operatorService
-      .listSearchAttributes({ namespace: this.config.namespace })
-      .then((r) => STATUS_SEARCH_ATTRIBUTE in (r.customAttributes ?? {}))
-      .catch(() => false);
+    this.statusAttribute ??= hasStatusAttribute(this.connection.operatorService, this.config.namespace).catch(() => false);
     return this.statusAttribute;
   }
 

@@ -20,3 +20,4 @@ export {
   type DevServerOptions,
   type SearchAttributeType,
 } from './dev-server.js';
+export * from './status-attribute.js';

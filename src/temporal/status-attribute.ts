@@ -1,0 +1,25 @@
+/**
+ * The TrellisStatus search attribute mirrors each run's status (running, waiting, completed, failed,
+ * cancelled), so `trellis list --status waiting` is a visibility query, not a scan of every run.
+ */
+import { temporal } from '@temporalio/proto';
+
+export const STATUS_SEARCH_ATTRIBUTE = 'TrellisStatus';
+
+type OperatorService = temporal.api.operatorservice.v1.OperatorService;
+
+export async function hasStatusAttribute(operator: OperatorService, namespace: string): Promise<boolean> {
+  const r = await operator.listSearchAttributes({ namespace });
+  return STATUS_SEARCH_ATTRIBUTE in (r.customAttributes ?? {});
+}
+
+/** Registers the attribute when it is missing; false when the server refuses (Temporal Cloud wants it made in its console). */
+export async function ensureStatusAttribute(operator: OperatorService, namespace: string): Promise<boolean> {
+  try {
+    if (await hasStatusAttribute(operator, namespace)) return true;
+    await operator.addSearchAttributes({ namespace, searchAttributes: { [STATUS_SEARCH_ATTRIBUTE]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD } });
+    return true;
+  } catch {
+    return false;
+  }
+}
