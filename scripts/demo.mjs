@@ -1,44 +1,93 @@
 #!/usr/bin/env node
-// The demo, for now: validate every example spec against the example tools, draw one as Mermaid, and show
-// what the validator says about a broken spec. (The interpreter's demo replaces this once runs exist.)
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// The demo: a real Temporal dev server, the mock LLM, a worker with the example tools, and the refund flow
+// of examples/refund.json run end to end. It waits for a person; the demo approves (unless --interactive,
+// which leaves it waiting and prints the command and the UI link for you), and prints the result.
+//
+//   npm run demo                   # ends by itself
+//   npm run demo -- --interactive  # you approve it, in another shell or in the Temporal UI
+import { readFile } from 'node:fs/promises';
+import { pino } from 'pino';
+import { catalogOf, createTrellisWorker, describeTool, loadToolsModule, parseMockScript, startMockLlm, TrellisClient } from '../dist/index.js';
+import { startDevServer } from '../dist/temporal/index.js';
 
-const cli = (...args) => {
-  const r = spawnSync(process.execPath, ['dist/cli/main.js', ...args], { encoding: 'utf8' });
-  return { code: r.status, out: `${r.stdout}${r.stderr}`.trimEnd() };
+const interactive = process.argv.includes('--interactive');
+const say = (text = '') => process.stdout.write(`${text}\n`);
+const orderId = 'A-1004'; // the example tools say: 296 USD, "The glass was shattered when I opened the parcel."
+
+say('Starting a Temporal dev server (state kept in .trellis/dev.db)...');
+const server = await startDevServer({ port: 7233, searchAttributes: { TrellisStatus: 'Keyword' }, log: (l) => say(`  ${l}`) }).catch(async (e) => {
+  if (e.code !== 'DEV_SERVER_PORT_IN_USE') throw e;
+  say('  port 7233 is taken; using a free port');
+  return startDevServer({ port: 'auto', searchAttributes: { TrellisStatus: 'Keyword' } });
+});
+const mock = await startMockLlm({ rules: parseMockScript(JSON.parse(await readFile('examples/mock-llm.json', 'utf8'))) });
+const tools = await loadToolsModule('examples/tools.ts');
+const temporal = { address: server.address, namespace: server.namespace, taskQueue: 'trellis-demo' };
+const { worker, close: closeWorker } = await createTrellisWorker({
+  tools,
+  temporal,
+  llm: { baseURL: mock.baseUrl, model: 'mock' },
+  logger: pino({ level: 'warn' }),
+});
+const running = worker.run();
+say(`Temporal ${server.address}; mock LLM ${mock.baseUrl}; worker on task queue ${temporal.taskQueue}`);
+
+const client = await TrellisClient.connect(temporal);
+const spec = JSON.parse(await readFile('examples/refund.json', 'utf8'));
+const runId = await client.start(spec, { input: { orderId }, tools: catalogOf(tools.map(describeTool)) });
+const link = server.uiUrl ? `${server.uiUrl}/namespaces/${server.namespace}/workflows/${runId}` : '(no UI)';
+say(`\nStarted ${runId}: ${spec.description}`);
+say(`Temporal UI: ${link}`);
+
+const waitForPerson = async (step) => {
+  for (;;) {
+    const view = await client.status(runId);
+    const pending = view.pending.find((p) => p.step === step);
+    if (pending) return { view, pending };
+    if (view.status !== 'running' && view.status !== 'waiting') throw new Error(`the run ended (${view.status}) before ${step} asked for a person`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 };
-const say = (text) => process.stdout.write(`${text}\n`);
 
-say('== Validating the example specs (with the type check of examples/tools.ts)');
-let failures = 0;
-for (const file of readdirSync('examples').filter((f) => /\.(json|ya?ml)$/.test(f))) {
-  const r = cli('validate', join('examples', file), '--tools', 'examples/tools.ts');
-  say(`$ trellis validate examples/${file} --tools examples/tools.ts\n${r.out}`);
-  if (r.code !== 0) failures++;
+const { view, pending } = await waitForPerson('ok');
+say(`\nThe run is ${view.status}:`);
+for (const [id, s] of Object.entries(view.steps))
+  say(`  ${id.padEnd(7)} ${s.status.padEnd(9)} ${s.status === 'completed' ? JSON.stringify(s.output).slice(0, 100) : ''}`);
+say(`  -> "${pending.title}"`);
+
+const shutdown = async () => {
+  await client.close();
+  worker.shutdown();
+  await running;
+  await closeWorker();
+  await mock.close();
+  await server.stop();
+};
+
+if (interactive) {
+  const env = `TEMPORAL_ADDRESS=${server.address} TRELLIS_TASK_QUEUE=${temporal.taskQueue}`;
+  say('\nIt waits for you. Approve it from another shell:');
+  say(`  ${env} node dist/cli/main.js approve ${runId} ok --by you`);
+  say(`Then the refund (296 USD) waits again, for the refund tool's own policy (over 100 needs a person):`);
+  say(`  ${env} node dist/cli/main.js approve ${runId} refund --by you`);
+  say(`Watch it: ${env} node dist/cli/main.js status ${runId}`);
+  say('Stop the demo with Ctrl-C (the run stays on disk in .trellis/dev.db).');
+  await new Promise((resolve) => process.once('SIGINT', resolve));
+  await shutdown();
+} else {
+  say('\nApproving as "demo-approver"...');
+  await client.approve(runId, 'ok', { by: 'demo-approver', comment: 'photos confirm the damage' });
+  const gate = await waitForPerson('refund');
+  say(`The refund tool's policy asks a person too (296 USD > 100): "${gate.pending.title}" — approving.`);
+  await client.approve(runId, 'refund', { by: 'demo-approver' });
+  const result = await client.result(runId);
+  say('\nCompleted. Output:');
+  say(JSON.stringify(result.output, null, 2));
+  say(
+    `Steps: ${Object.entries(result.steps)
+      .map(([id, s]) => `${id} ${s.status}`)
+      .join(', ')}; LLM tokens: ${result.tokens.total}`,
+  );
+  say(`The run is kept in .trellis/dev.db: \`npm run temporal\` brings the server back, then open ${link}`);
+  await shutdown();
 }
-
-say('\n== The refund flow as a Mermaid graph (paste it into https://mermaid.live)');
-say(`$ trellis graph examples/refund.json --tools examples/tools.ts\n${cli('graph', 'examples/refund.json', '--tools', 'examples/tools.ts').out}`);
-
-say('\n== A spec with mistakes: every problem at once, each with its path');
-const broken = {
-  version: 1,
-  name: 'broken-refund',
-  steps: [
-    { id: 'order', kind: 'tool', tool: 'lookup_order', args: { orderId: 42 } },
-    { id: 'assess', kind: 'llm', prompt: 'Note: ${steps.order.notes}' },
-    { id: 'ok', kind: 'approval', when: 'steps.assess.damaged', title: 'Refund?', timeout: '1 day' },
-    { id: 'refund', kind: 'tool', tool: 'refnud_order', args: { orderId: '${input.orderId}' }, after: ['approve'] },
-  ],
-};
-const file = join(mkdtempSync(join(tmpdir(), 'trellis-demo-')), 'broken.json');
-writeFileSync(file, JSON.stringify(broken, null, 2));
-const r = cli('validate', file, '--tools', 'examples/tools.ts');
-say(`$ trellis validate broken.json --tools examples/tools.ts   (exit ${r.code})\n${r.out}`);
-if (r.code !== 1) failures++;
-
-say(failures === 0 ? '\nDemo finished: the examples are valid and the broken spec was refused.' : `\nDemo: ${failures} unexpected result(s).`);
-process.exitCode = failures === 0 ? 0 : 1;

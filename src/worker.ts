@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import { pino, type Logger } from 'pino';
 import { createActivities } from './activities/index.js';
 import { connectionOptions, temporalConfigFromEnv, type TemporalConfig } from './config.js';
@@ -43,6 +43,7 @@ export async function createTrellisWorker(
   const config = { ...temporalConfigFromEnv(), ...options.temporal };
   const llmConfig = { ...llmConfigFromEnv(), ...options.llm };
   const logger = options.logger ?? pino({ name: 'trellis-worker' });
+  routeSdkLogs(logger);
   const ownConnection = options.connection === undefined;
   const connection = options.connection ?? (await NativeConnection.connect(connectionOptions(config)));
   if (!(await ensureStatusAttribute(connection.operatorService, config.namespace))) {
@@ -74,6 +75,31 @@ export async function createTrellisWorker(
       if (ownConnection) await connection.close();
     },
   };
+}
+
+/**
+ * The SDK's own logs (worker state, activity failures) go through the same pino logger, at its level, so a
+ * worker prints one stream of structured lines. The SDK's runtime takes its logger once per process: the first
+ * worker decides.
+ */
+function routeSdkLogs(logger: Logger): void {
+  if (Runtime._instance !== undefined) return;
+  const levels: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR' };
+  Runtime.install({
+    logger: new DefaultLogger(levels[logger.level] ?? 'INFO', (entry) => {
+      const method =
+        entry.level === 'TRACE'
+          ? 'trace'
+          : entry.level === 'DEBUG'
+            ? 'debug'
+            : entry.level === 'INFO'
+              ? 'info'
+              : entry.level === 'WARN'
+                ? 'warn'
+                : 'error';
+      logger[method]({ sdk: true, ...entry.meta }, entry.message);
+    }),
+  });
 }
 
 const quietBundlerLogger = {

@@ -1,5 +1,5 @@
 /** Commands that talk to Temporal share one way to connect and one mapping of client errors to exit codes. */
-import { TrellisClient, TrellisClientError } from '../client/index.js';
+import type { TrellisClient } from '../client/index.js';
 import { formatProblem } from '../spec/problems.js';
 import { EXIT, UsageError } from './io.js';
 
@@ -9,6 +9,7 @@ export class WorkFailed extends Error {
 }
 
 export async function withClient<T>(fn: (client: TrellisClient) => Promise<T>): Promise<T> {
+  const { TrellisClient, TrellisClientError } = await import('../client/index.js');
   let client: TrellisClient | undefined;
   try {
     client = await TrellisClient.connect();

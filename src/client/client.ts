@@ -18,7 +18,6 @@ import { decideUpdate, statusQuery, WORKFLOW_TYPE } from '../workflows/definitio
 
 export { STATUS_SEARCH_ATTRIBUTE };
 
-
 export type ClientErrorCode =
   'SPEC_INVALID' | 'INPUT_INVALID' | 'RUN_EXISTS' | 'RUN_NOT_FOUND' | 'APPROVAL_REFUSED' | 'NO_CONNECTION' | 'LIST_UNSUPPORTED';
 

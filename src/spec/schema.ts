@@ -103,6 +103,7 @@ export const StepSchema = z.discriminatedUnion('kind', [ToolStepSchema, LlmStepS
 
 export const SpecSchema = z
   .strictObject({
+    $schema: z.string().optional().meta({ description: "the spec's JSON Schema, for editors; ignored by Trellis" }),
     version: z.literal(1),
     name: z.string().min(1).max(200).meta({ description: 'a short name, shown as the run summary' }),
     description: z.string().optional(),

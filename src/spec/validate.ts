@@ -104,7 +104,7 @@ function checkShape(doc: unknown, problems: Problem[]): Array<{ step: Step; inde
     return [];
   }
   const { steps, ...rest } = doc;
-  const root = ROOT_SCHEMA.omit({ steps: true }).safeParse(rest);
+  const root = ROOT_SCHEMA.omit({ steps: true }).safeParse(rest, { reportInput: true });
   if (!root.success) problems.push(...zodProblems(root.error.issues, [], Object.keys(ROOT_SCHEMA.shape)));
   if (steps === undefined) {
     problems.push(problem('SHAPE', ['steps'], 'missing; a spec needs a list of steps'));
@@ -140,7 +140,7 @@ function checkShape(doc: unknown, problems: Problem[]): Array<{ step: Step; inde
       );
       return;
     }
-    const parsed = schema.safeParse(raw);
+    const parsed = schema.safeParse(raw, { reportInput: true });
     if (parsed.success) valid.push({ step: parsed.data as Step, index });
     else problems.push(...zodProblems(parsed.error.issues, path, Object.keys(schema.shape)));
   });

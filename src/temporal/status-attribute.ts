@@ -2,11 +2,11 @@
  * The TrellisStatus search attribute mirrors each run's status (running, waiting, completed, failed,
  * cancelled), so `trellis list --status waiting` is a visibility query, not a scan of every run.
  */
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 
 export const STATUS_SEARCH_ATTRIBUTE = 'TrellisStatus';
 
-type OperatorService = temporal.api.operatorservice.v1.OperatorService;
+type OperatorService = proto.temporal.api.operatorservice.v1.OperatorService;
 
 export async function hasStatusAttribute(operator: OperatorService, namespace: string): Promise<boolean> {
   const r = await operator.listSearchAttributes({ namespace });
@@ -17,7 +17,10 @@ export async function hasStatusAttribute(operator: OperatorService, namespace: s
 export async function ensureStatusAttribute(operator: OperatorService, namespace: string): Promise<boolean> {
   try {
     if (await hasStatusAttribute(operator, namespace)) return true;
-    await operator.addSearchAttributes({ namespace, searchAttributes: { [STATUS_SEARCH_ATTRIBUTE]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD } });
+    await operator.addSearchAttributes({
+      namespace,
+      searchAttributes: { [STATUS_SEARCH_ATTRIBUTE]: proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
+    });
     return true;
   } catch {
     return false;

@@ -1,8 +1,4 @@
 import type { Command } from 'commander';
-import { pino } from 'pino';
-import { STATUS_SEARCH_ATTRIBUTE } from '../../client/client.js';
-import { DevServerError, startDevServer, TemporalCliError } from '../../temporal/index.js';
-import { createTrellisWorker } from '../../worker.js';
 import { loadTools, UsageError } from '../io.js';
 
 export function registerDev(program: Command): void {
@@ -14,6 +10,11 @@ export function registerDev(program: Command): void {
     .option('--db <file>', 'the database file (default .trellis/dev.db)')
     .addHelpText('after', '\nExample:\n  $ OPENAI_BASE_URL=http://127.0.0.1:8787/v1 trellis dev --tools examples/tools.ts')
     .action(async (opts: { tools?: string; port: string; db?: string }) => {
+      const [{ pino }, { DevServerError, startDevServer, TemporalCliError, STATUS_SEARCH_ATTRIBUTE }, { createTrellisWorker }] = await Promise.all([
+        import('pino'),
+        import('../../temporal/index.js'),
+        import('../../worker.js'),
+      ]);
       const module = opts.tools ?? process.env.TRELLIS_TOOLS;
       const tools = module ? await loadTools(module) : [];
       const log = (line: string) => process.stderr.write(`${line}\n`);

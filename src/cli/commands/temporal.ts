@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { DevServerError, locateTemporalCli, startDevServer, TemporalCliError } from '../../temporal/index.js';
 import { UsageError } from '../io.js';
 
 export function registerTemporal(program: Command): void {
@@ -15,6 +14,8 @@ export function registerTemporal(program: Command): void {
       '\nExamples:\n  $ trellis temporal                # then TEMPORAL_ADDRESS=127.0.0.1:7233\n  $ trellis temporal --install-only',
     )
     .action(async (opts: { port: string; db?: string; headless?: boolean; installOnly?: boolean }) => {
+      // Loaded here, not at the top: every trellis command would otherwise pay for Temporal's modules.
+      const { DevServerError, TemporalCliError } = await import('../../temporal/index.js');
       try {
         await runTemporal(opts);
       } catch (e) {
@@ -26,6 +27,7 @@ export function registerTemporal(program: Command): void {
 }
 
 async function runTemporal(opts: { port: string; db?: string; headless?: boolean; installOnly?: boolean }): Promise<void> {
+  const { locateTemporalCli, startDevServer } = await import('../../temporal/index.js');
   const log = (line: string) => process.stderr.write(`${line}\n`);
   if (opts.installOnly) {
     const cli = await locateTemporalCli({ log });

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { pino } from 'pino';
-import { createTrellisWorker } from '../../worker.js';
 import { loadTools, UsageError } from '../io.js';
 
 export function registerWorker(program: Command): void {
@@ -10,6 +8,7 @@ export function registerWorker(program: Command): void {
     .option('--tools <module>', 'the tools module (default: TRELLIS_TOOLS)')
     .addHelpText('after', '\nExample:\n  $ OPENAI_BASE_URL=http://127.0.0.1:8787/v1 trellis worker --tools examples/tools.ts')
     .action(async (opts: { tools?: string }) => {
+      const [{ pino }, { createTrellisWorker }] = await Promise.all([import('pino'), import('../../worker.js')]);
       const module = opts.tools ?? process.env.TRELLIS_TOOLS;
       const tools = module ? await loadTools(module) : [];
       const logger = pino({ name: 'trellis-worker', level: process.env.TRELLIS_LOG_LEVEL ?? 'info' });
