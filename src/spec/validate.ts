@@ -39,13 +39,16 @@ export function validateSpec(doc: unknown, options: ValidateOptions & { bytes?: 
   if (tooLarge) return { ok: false, problems: [tooLarge] };
 
   const problems: Problem[] = [];
-  const steps = checkShape(doc, problems);
+  const { valid: steps, partial } = checkShape(doc, problems);
   const ids = collectIds(doc, problems);
   const context: Context = { ids, tools: options.tools, problems, steps: new Map(steps.map((s) => [s.step.id, s.step])), deps: new Map() };
   if (isObject(doc) && isObject(doc.input)) checkJsonSchema(doc.input, ['input'], problems);
   context.inputSchema = isObject(doc) && isObject(doc.input) && checkSchema(doc.input).length === 0 ? doc.input : undefined;
 
   for (const { step, index } of steps) checkStep(step, index, context);
+  // A step with a shape problem still has its expressions checked, in the fields that are well formed, so one
+  // bad duration does not hide a bad reference next to it.
+  for (const { step, index } of partial) for (const site of stepSites(step, index)) checkSite(site, step, context);
   if (isObject(doc) && doc.output !== undefined && steps.length > 0) {
     for (const site of outputSites({ output: doc.output } as Spec)) checkSite(site, undefined, context);
   }
@@ -96,26 +99,34 @@ function checkSize(doc: unknown, limits: Limits, bytes: number | undefined): Pro
 
 const ROOT_SCHEMA = SpecSchema.extend({ steps: SpecSchema.shape.steps.element.array().min(1) });
 
-/** Checks the document's shape; returns the steps whose own shape is right. */
-function checkShape(doc: unknown, problems: Problem[]): Array<{ step: Step; index: number }> {
+interface ShapedSteps {
+  /** Steps whose shape is right. */
+  valid: Array<{ step: Step; index: number }>;
+  /** Steps of a known kind with shape problems, without the fields that have them. */
+  partial: Array<{ step: Step; index: number }>;
+}
+
+/** Checks the document's shape. */
+function checkShape(doc: unknown, problems: Problem[]): ShapedSteps {
+  const none: ShapedSteps = { valid: [], partial: [] };
   if (!isObject(doc)) {
     const got = doc === null || doc === undefined ? 'the document is empty' : `got ${describe(doc)}`;
     problems.push(problem('SHAPE', [], `a spec is an object with version, name and steps; ${got}`));
-    return [];
+    return none;
   }
   const { steps, ...rest } = doc;
   const root = ROOT_SCHEMA.omit({ steps: true }).safeParse(rest, { reportInput: true });
   if (!root.success) problems.push(...zodProblems(root.error.issues, [], Object.keys(ROOT_SCHEMA.shape)));
   if (steps === undefined) {
     problems.push(problem('SHAPE', ['steps'], 'missing; a spec needs a list of steps'));
-    return [];
+    return none;
   }
   if (!Array.isArray(steps)) {
     problems.push(problem('SHAPE', ['steps'], `expected a list of steps, got ${describe(steps)}`));
-    return [];
+    return none;
   }
   if (steps.length === 0) problems.push(problem('SHAPE', ['steps'], 'a spec needs at least one step'));
-  const valid: Array<{ step: Step; index: number }> = [];
+  const { valid, partial } = none;
   steps.forEach((raw, index) => {
     const path = ['steps', index];
     if (!isObject(raw)) {
@@ -141,10 +152,17 @@ function checkShape(doc: unknown, problems: Problem[]): Array<{ step: Step; inde
       return;
     }
     const parsed = schema.safeParse(raw, { reportInput: true });
-    if (parsed.success) valid.push({ step: parsed.data as Step, index });
-    else problems.push(...zodProblems(parsed.error.issues, path, Object.keys(schema.shape)));
+    if (parsed.success) {
+      valid.push({ step: parsed.data as Step, index });
+      return;
+    }
+    problems.push(...zodProblems(parsed.error.issues, path, Object.keys(schema.shape)));
+    const broken = new Set(parsed.error.issues.map((i) => i.path[0]));
+    if (typeof raw.id === 'string' && !broken.has('id')) {
+      partial.push({ step: Object.fromEntries(Object.entries(raw).filter(([k]) => !broken.has(k))) as unknown as Step, index });
+    }
   });
-  return valid;
+  return none;
 }
 
 /** zod issues as problems: messages that name the field and what was expected. */
