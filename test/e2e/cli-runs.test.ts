@@ -1,0 +1,185 @@
+/**
+ * The run commands as users drive them: real `trellis mock-llm` and `trellis worker` processes, the shared
+ * Temporal dev server, and `trellis run | status | approve | list | cancel` as separate processes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, ROOT, runCli } from '../helpers/cli.js';
+import { temporalAddress, temporalNamespace } from '../helpers/temporal.js';
+
+const taskQueue = `e2e-${randomUUID()}`;
+const children: ChildProcess[] = [];
+let env: Record<string, string>;
+let dir: string;
+
+/** Starts a long-running trellis command and resolves with its first line of output. */
+function startDaemon(args: string[], extraEnv: Record<string, string> = {}): Promise<{ child: ChildProcess; firstLine: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (firstLine) => resolve({ child, firstLine }));
+    child.once('exit', (code) => reject(new Error(`trellis ${args.join(' ')} exited (${code}): ${stderr}`)));
+  });
+}
+
+const trellis = (args: string[], extra: Record<string, string> = {}) => runCli(args, { env: { ...env, ...extra }, timeoutMs: 60_000 });
+
+async function statusOf(
+  runId: string,
+): Promise<{
+  status: string;
+  pending: Array<{ step: string; title: string }>;
+  output: unknown;
+  steps: Record<string, { status: string; output: unknown }>;
+}> {
+  const r = await trellis(['status', runId, '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  for (let i = 0; ; i++) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (i > 100) throw new Error(`timed out: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'trellis-e2e-runs-'));
+  const mock = await startDaemon(['mock-llm', '--script', 'examples/mock-llm.json']);
+  expect(mock.firstLine).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+  env = {
+    TEMPORAL_ADDRESS: temporalAddress(),
+    TEMPORAL_NAMESPACE: temporalNamespace(),
+    TRELLIS_TASK_QUEUE: taskQueue,
+    OPENAI_BASE_URL: mock.firstLine,
+  };
+  await startDaemon(['worker', '--tools', 'examples/tools.ts'], { ...env, TRELLIS_LOG_LEVEL: 'info' }); // its first line: "worker ready"
+}, 60_000);
+
+afterAll(async () => {
+  for (const c of children) c.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('trellis run, status, approve', () => {
+  it('runs the refund flow: waiting for a person, approved from another process, completed', async () => {
+    const started = await trellis(['run', 'examples/refund.json', '--input', '{"orderId":"A-1002"}', '--json', '--tools', 'examples/tools.ts']);
+    expect(started.code, started.stderr).toBe(0);
+    const { runId, status } = JSON.parse(started.stdout);
+    expect(status).toBe('running');
+
+    const waiting = await until(
+      () => statusOf(runId),
+      (v) => v.status === 'waiting',
+    );
+    expect(waiting.pending).toEqual([{ step: 'ok', title: 'Refund 80 on order A-1002?', deadline: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }]);
+    expect(waiting.steps.assess).toEqual({
+      status: 'completed',
+      output: { damaged: true, reason: 'The customer reports that the item arrived broken.' },
+      attempts: 1,
+      tokens: expect.any(Object),
+    });
+
+    const human = await trellis(['status', runId]);
+    expect(human.stdout).toContain(`trellis approve ${runId} ok`);
+
+    const approved = await trellis(['approve', runId, 'ok', '--by', 'alice', '--comment', 'photos attached']);
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout.trim()).toBe(`approved ok of ${runId} as alice`);
+
+    const done = await until(
+      () => statusOf(runId),
+      (v) => v.status === 'completed',
+    );
+    expect(done.output).toEqual({ refunded: true, reason: 'The customer reports that the item arrived broken.' });
+    expect(done.steps.ok!.output).toMatchObject({ approved: true, by: 'alice', comment: 'photos attached' });
+  });
+
+  it('--wait --json prints the result and exits 0 for a completed run', async () => {
+    const r = await trellis(['run', 'examples/refund.json', '--input', '{"orderId":"A-1001"}', '--wait', '--json', '--id', `wait-${randomUUID()}`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      status: 'completed',
+      output: { refunded: false, reason: 'The customer does not report any damage.' },
+    });
+  });
+
+  it('--wait exits 1 for a failed run, naming the step', async () => {
+    const spec = path.join(dir, 'fails.json');
+    await writeFile(
+      spec,
+      JSON.stringify({
+        version: 1,
+        name: 'fails',
+        steps: [{ id: 'ask', kind: 'llm', prompt: 'nothing in the script matches this', retry: { maxAttempts: 1 } }],
+      }),
+    );
+    const r = await trellis(['run', spec, '--wait', '--json']);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.status).toBe('failed');
+    expect(out.error).toMatch(/step "ask" failed: 500 mock-llm: no rule matches the prompt "nothing in the script matches this"/);
+  });
+
+  it('refuses an answer for a step that does not wait, with exit 1 and the reason', async () => {
+    const r = await trellis(['run', 'examples/refund.json', '--input', '{"orderId":"A-1006"}', '--json']);
+    const { runId } = JSON.parse(r.stdout);
+    await until(
+      () => statusOf(runId),
+      (v) => v.status === 'waiting',
+    );
+    const wrong = await trellis(['approve', runId, 'refund']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr.trim()).toBe('step "refund" is not waiting for a person');
+
+    const listed = await trellis(['list', '--status', 'waiting', '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ runId, status: 'waiting', name: 'refund-damaged-order' })]),
+    );
+
+    const cancelled = await trellis(['cancel', runId]);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    const view = await until(
+      () => statusOf(runId),
+      (v) => v.status === 'cancelled',
+    );
+    expect(view.status).toBe('cancelled');
+  });
+
+  it('starts nothing for an invalid spec or input', async () => {
+    const badInput = await trellis(['run', 'examples/refund.json', '--input', '{"orderId":5}']);
+    expect(badInput.code).toBe(1);
+    expect(badInput.stderr.trim()).toBe('input.orderId: expected string, got number 5');
+    const notJson = await trellis(['run', 'examples/refund.json', '--input', '{orderId']);
+    expect(notJson.code).toBe(2);
+    expect(notJson.stderr).toMatch(/^trellis: --input is not JSON/);
+  });
+});
+
+describe('no connection, bad scripts', () => {
+  it('exits 2 and says how to start Temporal when there is no server', async () => {
+    const r = await trellis(['status', 'anything'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot reach Temporal at 127\.0\.0\.1:1.*trellis dev/s);
+  });
+
+  it('mock-llm refuses a bad script with exit 2, naming the rule', async () => {
+    const script = path.join(dir, 'bad-script.json');
+    await writeFile(script, JSON.stringify([{ match: '(', reply: 'x' }]));
+    const r = await trellis(['mock-llm', '--script', script]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('[0].match: not a valid regular expression');
+  });
+});
