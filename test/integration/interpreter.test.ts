@@ -321,3 +321,35 @@ describe('llm steps', () => {
     );
   });
 });
+
+describe('inspection in the Temporal UI', () => {
+  it('names the run, every activity and timer, and says what it waits for', async () => {
+    const runId = await h.client.start(refund, { input: { orderId: 'A9-broken' } });
+    await waitFor(
+      () => h.client.status(runId),
+      (v) => v.status === 'waiting',
+    );
+    const handle = h.client.temporal.workflow.getHandle(runId);
+    const metadata = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+    expect(metadata.currentDetails).toBe('Waiting for a person: ok (Refund 40 on order A9-broken?)');
+    const description = await handle.describe();
+    expect(await description.staticSummary()).toBe('refund-damaged-order');
+    expect(await description.staticDetails()).toContain('"orderId": "A9-broken"');
+
+    await h.client.approve(runId, 'ok', { by: 'alice' });
+    await h.client.result(runId);
+    const history = await handle.fetchHistory();
+    const { defaultPayloadConverter } = await import('@temporalio/common');
+    const summaries = (history.events ?? [])
+      .filter((e) => e.userMetadata?.summary)
+      .map((e) => defaultPayloadConverter.fromPayload(e.userMetadata!.summary!) as string);
+    // The run's own summary, then each activity and timer (a timer's summary shows on its start and its cancel).
+    expect([...new Set(summaries)]).toEqual([
+      'refund-damaged-order',
+      'tool lookup_order',
+      'llm assess',
+      'approval ok: Refund 40 on order A9-broken?',
+      'tool refund_order',
+    ]);
+  });
+});
