@@ -86,11 +86,14 @@ export class ExpressionEvaluationError extends Error {
 }
 
 const compiled = new Map<string, CompiledExpression>();
+/** Distinct expressions kept parsed; past it the cache starts over, so a long-lived process does not grow. */
+const MAX_COMPILED = 10_000;
 
 /** Parses once per distinct source (the cache is deterministic: keyed by the text alone). */
 export function compileExpression(source: string): CompiledExpression {
   const hit = compiled.get(source);
   if (hit) return hit;
+  if (compiled.size >= MAX_COMPILED) compiled.clear();
   let program: ReturnType<Environment['parse']>;
   try {
     program = env.parse(source);
@@ -152,12 +155,18 @@ function analyze(root: ASTNode) {
         let cur: ASTNode = node;
         for (;;) {
           if (cur.op === '.' || cur.op === '.?') {
-            if (cur.op === '.?') fields.length = 0; // fields past an optional select may be absent: do not check them
-            fields.unshift(cur.args[1]);
+            // An optional selection may be absent: neither it nor what follows it is checked.
+            if (cur.op === '.?') fields.length = 0;
+            else fields.unshift(cur.args[1]);
             cur = cur.args[0];
-          } else if ((cur.op === '[]' || cur.op === '[?]') && cur.args[1].op === 'value' && typeof cur.args[1].args === 'string') {
-            if (cur.op === '[?]') fields.length = 0;
-            fields.unshift(cur.args[1].args);
+          } else if (cur.op === '[]' || cur.op === '[?]') {
+            const index = cur.args[1];
+            if (cur.op === '[]' && index.op === 'value' && typeof index.args === 'string') fields.unshift(index.args);
+            else {
+              // A list index or a computed key: what follows it is not a static field path.
+              fields.length = 0;
+              if (index.op !== 'value') visit(index, bound);
+            }
             cur = cur.args[0];
           } else break;
         }
@@ -205,16 +214,25 @@ function analyze(root: ASTNode) {
   return { references, inputReferences, variables };
 }
 
-/** JSON value to CEL value: whole numbers become ints (bigint), others stay doubles. */
+/**
+ * JSON value to CEL value: whole numbers become ints (bigint), others stay doubles. Objects are converted once
+ * (remembered by identity): a run evaluates many expressions over the same step outputs.
+ */
+const converted = new WeakMap<object, unknown>();
 export function toCel(value: unknown): unknown {
   if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : value;
-  if (Array.isArray(value)) return value.map(toCel);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = toCel(v);
-    return out;
+  if (value === null || typeof value !== 'object') return value;
+  const hit = converted.get(value);
+  if (hit !== undefined) return hit;
+  let out: unknown;
+  if (Array.isArray(value)) out = value.map(toCel);
+  else {
+    const o: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) o[k] = toCel(v);
+    out = o;
   }
-  return value;
+  converted.set(value, out);
+  return out;
 }
 
 /** CEL value to JSON value: ints to numbers, maps to objects, timestamps to ISO text, durations to "3600s". */

@@ -19,6 +19,12 @@ export function detectFormat(text: string, filename?: string): SpecFormat {
 
 export function parseSpecText(text: string, options: { format?: SpecFormat; filename?: string; limits?: Partial<Limits> } = {}): ParseResult {
   const maxBytes = options.limits?.maxBytes ?? DEFAULT_LIMITS.maxBytes;
+  // UTF-8 takes at least a byte a character: a text longer than the limit is refused without counting.
+  if (text.length > maxBytes) {
+    const size = `at least ${text.length.toLocaleString('en-US')} bytes; the limit is ${maxBytes.toLocaleString('en-US')}`;
+    return { ok: false, problems: [problem('TOO_LARGE', [], `the spec is ${size}`)] };
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte order mark, as some editors write
   const bytes = utf8Length(text);
   if (bytes > maxBytes) {
     return {
@@ -36,7 +42,7 @@ function parseJson(text: string, bytes: number): ParseResult {
   } catch (e) {
     const message = (e as Error).message;
     const at = /at position (\d+)/.exec(message);
-    const reason = message.replace(/ in JSON at position \d+.*$/s, '').replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '');
+    const reason = message.replace(/ in JSON at position \d+.*$/s, '').replace(/, (?:\.\.\.)?".*is not valid JSON$/s, '');
     // Some of V8's messages carry no position: YAML reads JSON too and says where it stopped.
     const where = at ? lineColumn(text, Number(at[1])) : yamlErrorPosition(text);
     return { ok: false, problems: [syntaxProblem(`invalid JSON: ${reason}`, where)] };
@@ -57,7 +63,12 @@ function parseYaml(text: string, bytes: number): ParseResult {
       }),
     };
   }
-  return { ok: true, value: doc.toJS({ maxAliasCount: 100 }), bytes };
+  try {
+    return { ok: true, value: doc.toJS({ maxAliasCount: 100 }), bytes };
+  } catch (e) {
+    // An alias bomb, or nesting too deep to read.
+    return { ok: false, problems: [syntaxProblem(`invalid YAML: ${(e as Error).message}`)] };
+  }
 }
 
 function yamlErrorPosition(text: string): { line: number; column: number } | undefined {

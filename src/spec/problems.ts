@@ -70,5 +70,9 @@ export function compareProblems(a: Problem, b: Problem): number {
     return x < y ? -1 : 1;
   }
   if (a.path.length !== b.path.length) return a.path.length - b.path.length;
+  if (a.location && b.location) {
+    if (a.location.line !== b.location.line) return a.location.line - b.location.line;
+    if (a.location.column !== b.location.column) return a.location.column - b.location.column;
+  }
   return a.message < b.message ? -1 : a.message > b.message ? 1 : 0;
 }

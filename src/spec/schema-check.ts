@@ -10,10 +10,22 @@ import type { PathSegment } from './problems.js';
 const DRAFT_07 = /draft-07/;
 
 // allErrors: report every mismatch at once. strict: unknown keywords are errors, not silently ignored.
-const ajv2020 = new Ajv2020({ allErrors: true, strict: true, validateFormats: false, verbose: true });
-const ajv07 = new Ajv({ allErrors: true, strict: true, validateFormats: false, verbose: true });
+// addUsedSchema: false, so a schema's $id is not remembered: one validation never depends on an earlier one.
+// optimize: false: these validators check small documents once or twice; compiling fast matters more.
+const AJV_OPTIONS = {
+  allErrors: true,
+  strict: true,
+  validateFormats: false,
+  verbose: true,
+  addUsedSchema: false,
+  code: { optimize: false },
+} as const;
+let ajvs = { v2020: new Ajv2020(AJV_OPTIONS), v07: new Ajv(AJV_OPTIONS) };
 
-const pickAjv = (schema: JsonSchema) => (typeof schema.$schema === 'string' && DRAFT_07.test(schema.$schema) ? ajv07 : ajv2020);
+const pickAjv = (schema: JsonSchema) => (typeof schema.$schema === 'string' && DRAFT_07.test(schema.$schema) ? ajvs.v07 : ajvs.v2020);
+
+/** Distinct schemas kept compiled; past it the cache (and ajv's own) starts over, so a long-lived worker does not grow. */
+const MAX_COMPILED = 500;
 
 export interface SchemaIssue {
   /** Inside the schema or the value checked, as path segments. */
@@ -28,16 +40,17 @@ function compile(schema: JsonSchema): ValidateFunction | SchemaIssue[] {
   const key = JSON.stringify(schema);
   const hit = compiled.get(key);
   if (hit) return hit;
+  if (compiled.size >= MAX_COMPILED) {
+    compiled.clear();
+    ajvs = { v2020: new Ajv2020(AJV_OPTIONS), v07: new Ajv(AJV_OPTIONS) };
+  }
   const ajv = pickAjv(schema);
   let result: ValidateFunction | SchemaIssue[];
-  if (!ajv.validateSchema(schema)) {
-    result = schemaErrors(ajv.errors ?? []);
-  } else {
-    try {
-      result = ajv.compile(schema);
-    } catch (e) {
-      result = [{ path: [], message: (e as Error).message.replace(/^strict mode: /, '') }];
-    }
+  try {
+    result = ajv.validateSchema(schema) ? ajv.compile(schema) : schemaErrors(ajv.errors ?? []);
+  } catch (e) {
+    // Strict mode's findings (an unknown keyword), and a $schema that ajv does not know.
+    result = [{ path: [], message: (e as Error).message.replace(/^strict mode: /, '') }];
   }
   compiled.set(key, result);
   return result;
@@ -115,6 +128,7 @@ export type FieldLookup =
   | { unknown: true }; // the schema does not say (open object, $ref, no type)
 
 export function selectField(schema: JsonSchema, field: string): FieldLookup {
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return { unknown: true };
   const alternatives = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined;
   if (Array.isArray(alternatives)) {
     const results = alternatives.map((s) => selectField(s, field)).filter((r) => !('notAnObject' in r && r.notAnObject === 'null'));

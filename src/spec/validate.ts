@@ -88,16 +88,46 @@ function checkSize(doc: unknown, limits: Limits, bytes: number | undefined): Pro
   if (steps > limits.maxSteps) {
     return problem('TOO_LARGE', ['steps'], `${steps.toLocaleString('en-US')} steps; the limit is ${limits.maxSteps.toLocaleString('en-US')}`);
   }
-  const size = bytes ?? utf8Length(JSON.stringify(doc) ?? '');
-  if (size > limits.maxBytes) {
-    return problem('TOO_LARGE', [], `the spec is ${size.toLocaleString('en-US')} bytes; the limit is ${limits.maxBytes.toLocaleString('en-US')}`);
+  const measured = measure(doc, limits.maxBytes);
+  if (measured === 'too deep') return problem('TOO_LARGE', [], `the spec is nested more than ${MAX_DEPTH} levels deep`);
+  if (bytes !== undefined && bytes > limits.maxBytes) {
+    return problem('TOO_LARGE', [], `the spec is ${bytes.toLocaleString('en-US')} bytes; the limit is ${limits.maxBytes.toLocaleString('en-US')}`);
+  }
+  if (bytes === undefined && measured > limits.maxBytes) {
+    return problem('TOO_LARGE', [], `the spec is over ${limits.maxBytes.toLocaleString('en-US')} bytes as JSON (the limit)`);
   }
   return undefined;
 }
 
+const MAX_DEPTH = 200;
+
+/**
+ * The document's size as JSON text, counted without building the text and stopping once over the limit; and
+ * its depth, checked before anything walks it recursively.
+ */
+function measure(doc: unknown, maxBytes: number): number | 'too deep' {
+  let bytes = 0;
+  const stack: Array<{ value: unknown; depth: number }> = [{ value: doc, depth: 0 }];
+  while (stack.length > 0 && bytes <= maxBytes) {
+    const { value, depth } = stack.pop()!;
+    if (typeof value === 'string') bytes += utf8Length(value) + 2;
+    else if (value === null || typeof value !== 'object') bytes += String(value).length;
+    else {
+      if (depth >= MAX_DEPTH) return 'too deep';
+      const entries = Array.isArray(value) ? value.map((v) => ['', v] as const) : Object.entries(value);
+      bytes += 2 + Math.max(0, entries.length - 1); // brackets and commas
+      for (const [k, v] of entries) {
+        if (k) bytes += utf8Length(k) + 3;
+        stack.push({ value: v, depth: depth + 1 });
+      }
+    }
+  }
+  return bytes;
+}
+
 // ---- shape -------------------------------------------------------------------------------------------------
 
-const ROOT_SCHEMA = SpecSchema.extend({ steps: SpecSchema.shape.steps.element.array().min(1) });
+const ROOT_FIELDS_SCHEMA = SpecSchema.omit({ steps: true });
 
 interface ShapedSteps {
   /** Steps whose shape is right. */
@@ -115,8 +145,8 @@ function checkShape(doc: unknown, problems: Problem[]): ShapedSteps {
     return none;
   }
   const { steps, ...rest } = doc;
-  const root = ROOT_SCHEMA.omit({ steps: true }).safeParse(rest, { reportInput: true });
-  if (!root.success) problems.push(...zodProblems(root.error.issues, [], Object.keys(ROOT_SCHEMA.shape)));
+  const root = ROOT_FIELDS_SCHEMA.safeParse(rest, { reportInput: true });
+  if (!root.success) problems.push(...zodProblems(root.error.issues, [], Object.keys(SpecSchema.shape)));
   if (steps === undefined) {
     problems.push(problem('SHAPE', ['steps'], 'missing; a spec needs a list of steps'));
     return none;
@@ -144,7 +174,7 @@ function checkShape(doc: unknown, problems: Problem[]): ShapedSteps {
       );
       return;
     }
-    const schema = STEP_SCHEMAS[kind as keyof typeof STEP_SCHEMAS];
+    const schema = Object.hasOwn(STEP_SCHEMAS, kind) ? STEP_SCHEMAS[kind as keyof typeof STEP_SCHEMAS] : undefined;
     if (!schema) {
       problems.push(
         problem('UNKNOWN_KIND', [...path, 'kind'], `unknown kind "${kind}"${didYouMean(kind, STEP_KINDS)}; one of ${STEP_KINDS.join(', ')}`),
@@ -185,6 +215,7 @@ function zodProblems(issues: z.core.$ZodIssue[], base: PathSegment[], fields: st
           ),
         ];
       case 'invalid_value':
+        if (input === undefined) return [problem('SHAPE', path, `missing; expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}`)];
         return [problem('SHAPE', path, `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}, got ${describe(input)}`)];
       case 'invalid_format':
         if (last === 'id' && issue.format === 'regex') {
@@ -237,7 +268,11 @@ function collectIds(doc: unknown, problems: Problem[]): Map<string, number> {
   // Steps whose kind is unknown were not shape-checked: their ids still need the pattern.
   doc.steps.forEach((raw, index) => {
     const id = isObject(raw) ? raw.id : undefined;
-    if (typeof id === 'string' && !STEP_ID_PATTERN.test(id) && !(isObject(raw) && typeof raw.kind === 'string' && raw.kind in STEP_SCHEMAS)) {
+    if (
+      typeof id === 'string' &&
+      !STEP_ID_PATTERN.test(id) &&
+      !(isObject(raw) && typeof raw.kind === 'string' && Object.hasOwn(STEP_SCHEMAS, raw.kind))
+    ) {
       problems.push(
         problem(
           'INVALID_ID',
@@ -336,10 +371,10 @@ function checkJsonSchema(schema: JsonSchema, path: PathSegment[], problems: Prob
 
 /** Parses the expressions of one site and checks what they reference. `step` is undefined for the run output. */
 function checkSite(site: ExpressionSite, step: Step | undefined, ctx: Context): void {
-  if (site.kind === 'condition' && /^\s*\$\{.*\}\s*$/s.test(site.text)) {
-    ctx.problems.push(
-      problem('EXPRESSION', site.path, `"when" is an expression already: write ${site.text.trim().slice(2, -1).trim()} without \${...}`),
-    );
+  if (site.kind === 'condition' && site.text.includes('${')) {
+    const single = /^\s*\$\{([^{}]*)\}\s*$/.exec(site.text);
+    const hint = single ? `write ${single[1]!.trim()}` : 'write it';
+    ctx.problems.push(problem('EXPRESSION', site.path, `"when" is an expression already: ${hint} without \${...}`));
     return;
   }
   let expressions: Array<{ source: string; offset: number }>;

