@@ -181,7 +181,7 @@ export class TrellisClient {
       const status = (Array.isArray(attr) ? attr[0] : undefined) as RunStatus | undefined;
       const name = typeof w.memo?.name === 'string' ? w.memo.name : w.workflowId;
       out.push({ runId: w.workflowId, name, status: status ?? executionStatus(w.status.name), startedAt: w.startTime.toISOString() });
-      if (out.length >= (options.limit ?? 100)) break;
+      if (out.length >= (options.limit ?? 1000)) break;
     }
     return out;
   }

@@ -10,13 +10,16 @@ export function registerList(program: Command): void {
     .command('list')
     .description('runs, newest first; --status filters with a visibility query')
     .option('--status <status>', `one of ${STATUSES.join(', ')}`)
+    .option('--limit <n>', 'at most this many runs', '1000')
     .option('--json', 'print a JSON array of { "runId", "name", "status", "startedAt" }')
     .addHelpText('after', '\nExample:\n  $ trellis list --status waiting')
-    .action(async (opts: { status?: string; json?: boolean }) => {
+    .action(async (opts: { status?: string; limit: string; json?: boolean }) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number, got ${opts.limit}`);
       if (opts.status !== undefined && !STATUSES.includes(opts.status as RunStatus))
         throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
       await withClient(async (client) => {
-        const runs = await client.list(opts.status ? { status: opts.status as RunStatus } : {});
+        const runs = await client.list({ limit, ...(opts.status ? { status: opts.status as RunStatus } : {}) });
         if (opts.json) process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
         else for (const r of runs) process.stdout.write(`${r.runId}  ${r.status.padEnd(9)}  ${r.startedAt}  ${r.name}\n`);
       });
