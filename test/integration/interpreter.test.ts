@@ -2,37 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Spec } from '../../src/spec/schema.js';
 import tools, { effects } from '../fixtures/run-tools.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
+import { refundSpec } from '../unit/helpers.js';
 
-const refund: Spec = {
-  version: 1,
-  name: 'refund-damaged-order',
-  input: { type: 'object', properties: { orderId: { type: 'string' } }, required: ['orderId'] },
-  steps: [
-    { id: 'order', kind: 'tool', tool: 'lookup_order', args: { orderId: '${input.orderId}' } },
-    {
-      id: 'assess',
-      kind: 'llm',
-      prompt: 'Customer note: ${steps.order.note}\nIs the item damaged?',
-      output: { type: 'object', properties: { damaged: { type: 'boolean' }, reason: { type: 'string' } }, required: ['damaged', 'reason'] },
-    },
-    {
-      id: 'ok',
-      kind: 'approval',
-      when: 'steps.assess.damaged',
-      title: 'Refund ${steps.order.total} on order ${input.orderId}?',
-      timeout: '24h',
-      onTimeout: 'deny',
-    },
-    {
-      id: 'refund',
-      kind: 'tool',
-      when: 'steps.ok.approved',
-      tool: 'refund_order',
-      args: { orderId: '${input.orderId}', amount: '${steps.order.total}' },
-    },
-  ],
-  output: { refunded: '${steps.refund != null}', reason: '${steps.assess.reason}' },
-};
+const refund = refundSpec() as Spec;
 
 let h: Harness;
 beforeAll(async () => {

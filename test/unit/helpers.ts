@@ -2,6 +2,7 @@
  * Small builders for the unit tests of the spec language: specs, steps, catalogs and scopes, and the
  * validator's result as the lines the CLI prints. Pure: no I/O, no Temporal.
  */
+import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import {
   catalogOf,
@@ -51,42 +52,9 @@ export function when(id: string, condition: string, extra: Fields = {}): Doc {
 }
 
 /** The design document's example: valid with CATALOG. */
+/** The refund flow of DESIGN.md, as examples/refund.json has it (a fresh copy each call). */
 export function refundSpec(): Doc {
-  return {
-    version: 1,
-    name: 'refund-damaged-order',
-    description: 'Refund an order when the customer reports damage.',
-    input: { type: 'object', properties: { orderId: { type: 'string' } }, required: ['orderId'] },
-    steps: [
-      { id: 'order', kind: 'tool', tool: 'lookup_order', args: { orderId: '${input.orderId}' } },
-      {
-        id: 'assess',
-        kind: 'llm',
-        prompt: 'Customer note: ${steps.order.note}\nIs the item damaged?',
-        output: {
-          type: 'object',
-          properties: { damaged: { type: 'boolean' }, reason: { type: 'string' } },
-          required: ['damaged', 'reason'],
-        },
-      },
-      {
-        id: 'ok',
-        kind: 'approval',
-        when: 'steps.assess.damaged',
-        title: 'Refund ${steps.order.total} on order ${input.orderId}?',
-        timeout: '24h',
-        onTimeout: 'deny',
-      },
-      {
-        id: 'refund',
-        kind: 'tool',
-        when: 'steps.ok.approved',
-        tool: 'refund_order',
-        args: { orderId: '${input.orderId}', amount: '${steps.order.total}' },
-      },
-    ],
-    output: { refunded: '${steps.refund != null}', reason: '${steps.assess.reason}' },
-  };
+  return JSON.parse(readFileSync(new URL('../../examples/refund.json', import.meta.url), 'utf8')) as Doc;
 }
 
 // ---- catalogs ------------------------------------------------------------------------------------------------
