@@ -305,7 +305,7 @@ describe('inspection in the Temporal UI', () => {
     const metadata = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
     expect(metadata.currentDetails).toBe('Waiting for a person: ok (Refund 40 on order A9-broken?)');
     const description = await handle.describe();
-    expect(await description.staticSummary()).toBe('refund-damaged-order');
+    expect(await description.staticSummary()).toBe('refund-damaged-order: Refund an order when the customer reports damage.');
     expect(await description.staticDetails()).toContain('"orderId": "A9-broken"');
 
     await h.client.approve(runId, 'ok', { by: 'alice' });
@@ -317,7 +317,7 @@ describe('inspection in the Temporal UI', () => {
       .map((e) => defaultPayloadConverter.fromPayload(e.userMetadata!.summary!) as string);
     // The run's own summary, then each activity and timer (a timer's summary shows on its start and its cancel).
     expect([...new Set(summaries)]).toEqual([
-      'refund-damaged-order',
+      'refund-damaged-order: Refund an order when the customer reports damage.',
       'tool lookup_order',
       'llm assess',
       'approval ok: Refund 40 on order A9-broken?',
