@@ -411,7 +411,7 @@ describe('JSON Schemas', () => {
       ['JSON_SCHEMA', `steps[0].output.type: not valid JSON Schema: ${SCHEMA_TYPES}`],
     ]);
     expectProblems(spec([llm('a', { output: { type: 'object', requird: ['a'] } })]), [
-      ['JSON_SCHEMA', 'steps[0].output: unknown keyword: "requird"'],
+      ['JSON_SCHEMA', 'steps[0].output.requird: unknown keyword "requird" (did you mean "required"?)'],
     ]);
     expectProblems(spec([llm('a', { output: { type: 'object', properties: { a: { type: 'strng' } } } })]), [
       ['JSON_SCHEMA', `steps[0].output.properties.a.type: not valid JSON Schema: ${SCHEMA_TYPES}`],
@@ -431,7 +431,9 @@ describe('JSON Schemas', () => {
     expectProblems(spec([wait('a')], { input: { type: 'object', properties: { x: { type: 'strin' } } } }), [
       ['JSON_SCHEMA', `input.properties.x.type: not valid JSON Schema: ${SCHEMA_TYPES}`],
     ]);
-    expectProblems(spec([wait('a')], { input: { type: 'object', proprties: {} } }), [['JSON_SCHEMA', 'input: unknown keyword: "proprties"']]);
+    expectProblems(spec([wait('a')], { input: { type: 'object', proprties: {} } }), [
+      ['JSON_SCHEMA', 'input.proprties: unknown keyword "proprties" (did you mean "properties"?)'],
+    ]);
   });
 
   it('a schema with an unsupported $schema is a problem, not a crash', () => {
