@@ -70,7 +70,10 @@ export function compareProblems(a: Problem, b: Problem): number {
     return x < y ? -1 : 1;
   }
   if (a.path.length !== b.path.length) return a.path.length - b.path.length;
-  if (a.location && b.location) {
+  // Syntax errors (a line and column) come first, in text order; then the rest by message.
+  if (a.location || b.location) {
+    if (!a.location) return 1;
+    if (!b.location) return -1;
     if (a.location.line !== b.location.line) return a.location.line - b.location.line;
     if (a.location.column !== b.location.column) return a.location.column - b.location.column;
   }

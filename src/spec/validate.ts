@@ -28,7 +28,7 @@ export type ValidationResult = { ok: true; spec: Spec; problems: [] } | { ok: fa
 /** Validates spec text (JSON or YAML). */
 export function validateSpecText(text: string, options: ValidateOptions & { format?: SpecFormat; filename?: string } = {}): ValidationResult {
   const parsed = parseSpecText(text, options);
-  if (!parsed.ok) return { ok: false, problems: parsed.problems };
+  if (!parsed.ok) return { ok: false, problems: [...parsed.problems].sort(compareProblems) };
   return validateSpec(parsed.value, { ...options, bytes: parsed.bytes });
 }
 
