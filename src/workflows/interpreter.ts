@@ -20,7 +20,8 @@ const DEFAULT_MAX_PARALLEL = 8;
 const DEFAULT_ACTIVITY_TIMEOUT = '5m';
 
 // Temporal replaces Date inside workflows with the deterministic workflow clock: this is replay-safe.
-const workflowNow = (): string => new Date(Date.now()).toISOString();
+const workflowClockMs = (): number => Date.now();
+const workflowNow = (): string => new Date(workflowClockMs()).toISOString();
 
 interface Gate extends PendingApproval {
   decision?: ApprovalResult;
@@ -194,7 +195,7 @@ export async function trellisRun(args: RunArgs): Promise<RunResult> {
             title: resolved.title,
             ...(resolved.details !== undefined && { details: resolved.details }),
             ...(resolved.approvers !== undefined && { approvers: resolved.approvers }),
-            ...(resolved.timeoutMs !== undefined && { deadline: new Date(Date.now() + resolved.timeoutMs).toISOString() }),
+            ...(resolved.timeoutMs !== undefined && { deadline: new Date(workflowClockMs() + resolved.timeoutMs).toISOString() }),
             source: 'approval',
           },
           resolved.timeoutMs,
