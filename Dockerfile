@@ -7,6 +7,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY examples ./examples
+COPY prompts ./prompts
 RUN npm run build && npm prune --omit=dev
 ENV NODE_ENV=production TRELLIS_TOOLS=/app/examples/tools.ts
 USER node

@@ -16,3 +16,4 @@ export { parseMockScript, type MockRule } from './llm/mock-script.js';
 export { chat, InvalidReplyError, type ChatRequest, type ChatResult } from './llm/chat.js';
 export { createLlmClient, llmConfigFromEnv, type LlmConfig } from './llm/client.js';
 export { approveSignal, decideUpdate, statusQuery, WORKFLOW_TYPE } from './workflows/definitions.js';
+export * from './planner/index.js';

@@ -12,6 +12,7 @@ import { registerDev } from './commands/dev.js';
 import { registerList } from './commands/list.js';
 import { registerMockLlm } from './commands/mock-llm.js';
 import { registerRun } from './commands/run.js';
+import { registerPlan } from './commands/plan.js';
 import { registerStatus } from './commands/status.js';
 import { registerWorker } from './commands/worker.js';
 import { WorkFailed } from './client.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerGraph(program);
   registerSchema(program);
   registerRun(program);
+  registerPlan(program);
   registerApprove(program);
   registerStatus(program);
   registerList(program);

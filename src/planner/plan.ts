@@ -1,0 +1,88 @@
+/**
+ * The planner: a model writes a spec for a goal from a catalog of tools. One call with structured output (the
+ * spec's JSON Schema); the validator (with the type check) reads the reply; its problems go back to the model as
+ * a compact list, up to a repair budget. Nothing runs here: the result is a spec, or the last problems.
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type OpenAI from 'openai';
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { TokenUsage } from '../engine/state.js';
+import type { ToolCatalog } from '../spec/catalog.js';
+import { specJsonSchema } from '../spec/json-schema.js';
+import { formatProblem, problem, type Problem } from '../spec/problems.js';
+import type { Spec } from '../spec/schema.js';
+import { validateSpec } from '../spec/validate.js';
+
+/** The default prompt: a file a user can read, and replace with their own (`--prompt`). */
+export const DEFAULT_PROMPT_FILE = fileURLToPath(new URL('../../prompts/planner.md', import.meta.url));
+
+export interface PlanRequest {
+  goal: string;
+  catalog: ToolCatalog;
+  /** The run input the spec will get, shown to the model so it can refer to its fields. */
+  input?: unknown;
+  model: string;
+  /** Model calls in all, the first included. Default 3. */
+  maxAttempts?: number;
+  /** The prompt template; `{{catalog}}` is replaced by the catalog. Default: prompts/planner.md. */
+  prompt?: string;
+}
+
+export type PlanResult =
+  { ok: true; spec: Spec; attempts: number; tokens: TokenUsage } | { ok: false; problems: Problem[]; attempts: number; tokens: TokenUsage };
+
+export async function loadPrompt(file = DEFAULT_PROMPT_FILE): Promise<string> {
+  return readFile(file, 'utf8');
+}
+
+export async function planSpec(client: OpenAI, request: PlanRequest): Promise<PlanResult> {
+  const template = request.prompt ?? (await loadPrompt());
+  const catalog = JSON.stringify(
+    [...request.catalog.values()].map((t) => ({ name: t.name, description: t.description, input: t.inputSchema, output: t.outputSchema })),
+    null,
+    1,
+  );
+  const goal = request.input === undefined ? `Goal: ${request.goal}` : `Goal: ${request.goal}\nRun input: ${JSON.stringify(request.input)}`;
+  const messages: ChatCompletionMessageParam[] = [
+    { role: 'system', content: template.replace('{{catalog}}', catalog) },
+    { role: 'user', content: goal },
+  ];
+  const maxAttempts = request.maxAttempts ?? 3;
+  let tokens: TokenUsage = { prompt: 0, completion: 0, total: 0 };
+  let problems: Problem[] = [];
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const completion = await client.chat.completions.create({
+      model: request.model,
+      messages,
+      response_format: { type: 'json_schema', json_schema: { name: 'workflow_spec', schema: specJsonSchema(), strict: false } },
+    });
+    const usage = completion.usage;
+    tokens = {
+      prompt: tokens.prompt + (usage?.prompt_tokens ?? 0),
+      completion: tokens.completion + (usage?.completion_tokens ?? 0),
+      total: tokens.total + (usage?.total_tokens ?? 0),
+    };
+    const reply = completion.choices[0]?.message?.content ?? '';
+    let doc: unknown;
+    try {
+      doc = JSON.parse(reply);
+    } catch {
+      problems = [problem('SYNTAX', [], 'the reply is not JSON')];
+    }
+    if (doc !== undefined) {
+      const valid = validateSpec(doc, { tools: request.catalog });
+      if (valid.ok) return { ok: true, spec: valid.spec, attempts: attempt, tokens };
+      problems = valid.problems;
+    }
+    // The repair: the model's reply and its problems, compactly; the goal stays in the last user message.
+    messages.push(
+      { role: 'assistant', content: reply.slice(0, 20_000) },
+      {
+        role: 'user',
+        content: `${goal}\n\nYour spec has these problems; reply with the whole corrected spec:\n${problems.slice(0, 30).map(formatProblem).join('\n')}`,
+      },
+    );
+  }
+  return { ok: false, problems, attempts: maxAttempts, tokens };
+}
