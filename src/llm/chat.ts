@@ -5,6 +5,7 @@
  */
 import type OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { addUsage } from './usage.js';
 import type { TokenUsage } from '../engine/state.js';
 import { checkValue } from '../spec/schema-check.js';
 
@@ -53,12 +54,7 @@ export async function chat(client: OpenAI, request: ChatRequest): Promise<ChatRe
         response_format: { type: 'json_schema', json_schema: { name: 'output', schema: request.output, strict: false } },
       }),
     });
-    const usage = completion.usage;
-    tokens = {
-      prompt: tokens.prompt + (usage?.prompt_tokens ?? 0),
-      completion: tokens.completion + (usage?.completion_tokens ?? 0),
-      total: tokens.total + (usage?.total_tokens ?? 0),
-    };
+    tokens = addUsage(tokens, completion.usage);
     const reply = completion.choices[0]?.message?.content ?? '';
     if (!request.output) return { output: reply, tokens, model: completion.model, calls: call };
 

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { addUsage } from '../llm/usage.js';
 import type { TokenUsage } from '../engine/state.js';
 import type { ToolCatalog } from '../spec/catalog.js';
 import { specJsonSchema } from '../spec/json-schema.js';
@@ -57,12 +58,7 @@ export async function planSpec(client: OpenAI, request: PlanRequest): Promise<Pl
       messages,
       response_format: { type: 'json_schema', json_schema: { name: 'workflow_spec', schema: specJsonSchema(), strict: false } },
     });
-    const usage = completion.usage;
-    tokens = {
-      prompt: tokens.prompt + (usage?.prompt_tokens ?? 0),
-      completion: tokens.completion + (usage?.completion_tokens ?? 0),
-      total: tokens.total + (usage?.total_tokens ?? 0),
-    };
+    tokens = addUsage(tokens, completion.usage);
     const reply = completion.choices[0]?.message?.content ?? '';
     let doc: unknown;
     try {
