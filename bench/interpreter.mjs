@@ -25,15 +25,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import proto from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { pino } from 'pino';
-import {
-  bundleWorkflows,
-  createActivities,
-  createLlmClient,
-  createTrellisWorker,
-  TrellisClient,
-  validateSpec,
-  WORKFLOW_TYPE,
-} from '../dist/index.js';
+import { validateSpec } from '../dist/index.js';
+import { TrellisClient, WORKFLOW_TYPE } from '../dist/client/index.js';
+import { bundleWorkflows, createActivities, createLlmClient, createTrellisWorker } from '../dist/worker.js';
 import TOOLS from './fixtures/tools.mjs';
 import { cpuOf, memoryOf, pool, sleep, spawnWorker, startServer } from './lib/stack.mjs';
 import { gc, int, median, ms, percentile, ratio, table } from './lib/stats.mjs';

@@ -7,7 +7,9 @@
 //   npm run demo -- --interactive  # you approve it, in another shell or in the Temporal UI
 import { readFile } from 'node:fs/promises';
 import { pino } from 'pino';
-import { catalogOf, createTrellisWorker, describeTool, loadToolsModule, parseMockScript, startMockLlm, TrellisClient } from '../dist/index.js';
+import { TrellisClient } from '../dist/client/index.js';
+import { catalogOf, describeTool, loadToolsModule, parseMockScript } from '../dist/index.js';
+import { createTrellisWorker, startMockLlm } from '../dist/worker.js';
 import { startDevServer } from '../dist/temporal/index.js';
 
 const interactive = process.argv.includes('--interactive');

@@ -110,3 +110,9 @@ const quietBundlerLogger = {
   error: (message: string, meta?: Record<string, unknown>) => console.error(message, meta ?? ''),
   log: () => {},
 };
+
+// The worker's building blocks, for teams that assemble their own worker (`trellis/worker`).
+export { createActivities, type ActivityDeps } from './activities/index.js';
+export { startMockLlm, type MockLlmServer, type MockLlmOptions } from './llm/mock-server.js';
+export { chat, InvalidReplyError, type ChatRequest, type ChatResult } from './llm/chat.js';
+export { createLlmClient, llmConfigFromEnv, type LlmConfig } from './llm/client.js';
