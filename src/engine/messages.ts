@@ -2,7 +2,7 @@
  * What crosses the workflow boundary: the run's input and result, a person's answer, the status view, and the
  * activities' inputs and outputs. Plain JSON types shared by the workflow, the activities and the client.
  */
-import type { Retry, Spec } from '../spec/schema.js';
+import type { Budget, Retry, Spec } from '../spec/schema.js';
 import type { RunStatus, StepState, TokenUsage } from './state.js';
 
 export interface RunArgs {
@@ -16,7 +16,39 @@ export interface RunOptions {
   maxParallel?: number;
   /** The Keyword search attribute that mirrors the run status, when the server has it registered. */
   statusSearchAttribute?: string;
+  /** Caps for this run; with a spec budget too, the smaller cap of each kind applies. */
+  budget?: Budget;
 }
+
+/** A goal run: plan in an activity, optionally wait for a person to approve the plan, then run it. */
+export interface GoalArgs {
+  goal: string;
+  input?: unknown;
+  /** Wait for a person to approve each plan (the step "plan") before any of its steps runs. */
+  review?: boolean;
+  /** Plans in all, the first included, when a person denies with a comment. Default 3. */
+  maxPlans?: number;
+  options?: RunOptions;
+}
+
+export interface GoalResult extends RunResult {
+  /** The plan that ran. */
+  spec: Spec;
+  /** How many plans were made (more than 1 after a denial with a comment). */
+  plans: number;
+}
+
+/** The planner activity's input. */
+export interface PlanCall {
+  goal: string;
+  input?: unknown;
+  /** Set when replanning: what the person said, the plan they saw, and outputs of steps that already ran. */
+  feedback?: { comment: string; previous: Spec; done: Record<string, unknown> };
+}
+
+export type PlanCallResult =
+  | { ok: true; spec: Spec; attempts: number; tokens: TokenUsage }
+  | { ok: false; problems: string[]; attempts: number; tokens: TokenUsage };
 
 export interface RunResult {
   output: unknown;
@@ -47,8 +79,11 @@ export interface PendingApproval {
   approvers?: string[];
   /** When the timeout answers, as an ISO timestamp. */
   deadline?: string;
-  /** 'approval': an approval step; 'policy': the gate a tool's policy put in front of a tool step. */
-  source: 'approval' | 'policy';
+  /**
+   * 'approval': an approval step; 'policy': the gate a tool's policy put in front of a tool step (or a tool call
+   * of an agent step, addressed by the agent step's id); 'plan': a goal run's plan, waiting for review.
+   */
+  source: 'approval' | 'policy' | 'plan';
 }
 
 export interface RunView {
@@ -61,6 +96,11 @@ export interface RunView {
   output: unknown;
   error?: string;
   tokens: TokenUsage;
+  /** Step executions so far, as the maxSteps budget counts them. */
+  executed: number;
+  /** Goal runs: the goal, and the plan being reviewed or run. */
+  goal?: string;
+  spec?: Spec;
 }
 
 export interface ToolCall {
@@ -90,6 +130,37 @@ export interface LlmCallResult {
   attempt: number;
   tokens: TokenUsage;
   model: string;
+}
+
+/** One message of an agent's conversation, as the agent activity sends it to the model. */
+export type AgentMessage =
+  | { role: 'system' | 'user'; content: string }
+  | { role: 'assistant'; content: string | null; toolCalls?: AgentToolCall[] }
+  | { role: 'tool'; toolCallId: string; content: string };
+
+export interface AgentToolCall {
+  id: string;
+  name: string;
+  /** The arguments as the model wrote them (JSON text that may not parse). */
+  arguments: string;
+}
+
+/** One model turn of an agent step. */
+export interface AgentTurnCall {
+  step: string;
+  messages: AgentMessage[];
+  /** Tool names offered to the model (the step's tools). */
+  tools: string[];
+  output?: Record<string, unknown>;
+  model?: string;
+  temperature?: number;
+}
+
+export interface AgentTurnResult {
+  content: string | null;
+  toolCalls: AgentToolCall[];
+  tokens: TokenUsage;
+  attempt: number;
 }
 
 /** What the workflow learns of the worker's tools before it starts: defaults and policy, by tool name. */

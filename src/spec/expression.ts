@@ -9,6 +9,8 @@
 import { Environment, type ASTNode } from '@marcbachmann/cel-js';
 
 export const SCOPE_VARIABLES = ['input', 'steps', 'run'] as const;
+/** Defined only inside a map's sub-step: the item and its index (from 0). */
+export const ITEM_VARIABLES = ['item', 'index'] as const;
 
 const MACROS_WITH_VARIABLE = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
 
@@ -59,6 +61,9 @@ export interface Scope {
   input: unknown;
   steps: Record<string, unknown>;
   run: Record<string, unknown>;
+  /** Inside a map's sub-step only. */
+  item?: unknown;
+  index?: number;
 }
 
 export class ExpressionSyntaxError extends Error {
@@ -108,7 +113,9 @@ export function compileExpression(source: string): CompiledExpression {
     evaluate(scope) {
       let value: unknown;
       try {
-        value = program({ input: toCel(scope.input), steps: toCel(scope.steps), run: toCel(scope.run) });
+        const vars: Record<string, unknown> = { input: toCel(scope.input), steps: toCel(scope.steps), run: toCel(scope.run) };
+        if (scope.index !== undefined) Object.assign(vars, { item: toCel(scope.item ?? null), index: BigInt(scope.index) });
+        value = program(vars);
       } catch (e) {
         throw new ExpressionEvaluationError(source, firstLine((e as Error).message ?? String(e)));
       }

@@ -50,6 +50,17 @@ const common = {
   }),
 };
 
+/** Fields of a model call, shared by llm and agent steps and by a map's llm sub-step. */
+const modelCall = {
+  prompt: template.min(1),
+  system: template.optional(),
+  output: jsonSchema.optional().meta({
+    description: 'JSON Schema (an object) of the structured reply; without it the output is the reply text',
+  }),
+  model: z.string().min(1).optional().meta({ description: 'model name; default from TRELLIS_MODEL' }),
+  temperature: z.number().min(0).max(2).optional(),
+};
+
 export const ToolStepSchema = z.strictObject({
   ...common,
   kind: z.literal('tool'),
@@ -60,17 +71,6 @@ export const ToolStepSchema = z.strictObject({
     .meta({ description: 'the tool input; strings may hold ${expr}; a string that is exactly ${expr} keeps its type' }),
 });
 
-export const LlmStepSchema = z.strictObject({
-  ...common,
-  kind: z.literal('llm'),
-  prompt: template.min(1),
-  system: template.optional(),
-  output: jsonSchema.optional().meta({
-    description: 'JSON Schema (an object) of the structured reply; without it the output is the reply text',
-  }),
-  model: z.string().min(1).optional().meta({ description: 'model name; default from TRELLIS_MODEL' }),
-  temperature: z.number().min(0).max(2).optional(),
-});
 
 export const ApprovalStepSchema = z.strictObject({
   ...common,
@@ -89,17 +89,86 @@ export const WaitStepSchema = z.strictObject({
   duration,
 });
 
+export const LlmStepSchema = z.strictObject({
+  ...common,
+  kind: z.literal('llm'),
+  ...modelCall,
+});
+
+export const AgentStepSchema = z.strictObject({
+  ...common,
+  kind: z.literal('agent'),
+  ...modelCall,
+  tools: z
+    .array(z.string().min(1))
+    .min(1)
+    .meta({ description: 'names of catalog tools the agent may call; gated tools still need a person' }),
+  maxTurns: z.int().min(1).max(50).meta({
+    description: 'model calls at most; an agent still calling tools after this many turns fails the step',
+  }),
+});
+
+/** What a map runs per item: a tool call or a model call, without the fields of a whole step. */
+export const MapSubStepSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('tool'), tool: ToolStepSchema.shape.tool, args: ToolStepSchema.shape.args }),
+  z.strictObject({ kind: z.literal('llm'), ...modelCall }),
+]);
+
+export const MapStepSchema = z.strictObject({
+  ...common,
+  kind: z.literal('map'),
+  items: expression.meta({ description: 'a CEL expression whose value is a list: one sub-step runs per item' }),
+  step: MapSubStepSchema.meta({
+    description: 'the sub-step run for each item; its expressions can also use item (the item) and index (from 0)',
+  }),
+  maxParallel: z.int().min(1).max(100).optional().meta({ description: 'items running at once; default 4' }),
+  onItemError: z.enum(['fail', 'continue']).optional().meta({
+    description: "fail (default): a failed item fails the step, naming it; continue: that item's output is null",
+  }),
+});
+
+export const SPEC_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
+
+export const CallStepSchema = z.strictObject({
+  ...common,
+  kind: z.literal('call'),
+  spec: z.string().regex(SPEC_NAME_PATTERN).meta({
+    description: "the name of a saved spec in the worker's spec library (specs/NAME.json or .yaml): run as a child run",
+  }),
+  input: z.unknown().optional().meta({ description: "the called spec's input; strings may hold ${expr}" }),
+});
+
 export const STEP_SCHEMAS = {
   tool: ToolStepSchema,
   llm: LlmStepSchema,
   approval: ApprovalStepSchema,
   wait: WaitStepSchema,
+  agent: AgentStepSchema,
+  map: MapStepSchema,
+  call: CallStepSchema,
 } as const;
 
 export type StepKind = keyof typeof STEP_SCHEMAS;
 export const STEP_KINDS = Object.keys(STEP_SCHEMAS) as StepKind[];
 
-export const StepSchema = z.discriminatedUnion('kind', [ToolStepSchema, LlmStepSchema, ApprovalStepSchema, WaitStepSchema]);
+export const StepSchema = z.discriminatedUnion('kind', [
+  ToolStepSchema,
+  LlmStepSchema,
+  ApprovalStepSchema,
+  WaitStepSchema,
+  AgentStepSchema,
+  MapStepSchema,
+  CallStepSchema,
+]);
+
+export const BudgetSchema = z
+  .strictObject({
+    maxTokens: z.int().min(1).optional().meta({ description: 'LLM tokens (prompt and completion) the whole run may use' }),
+    maxSteps: z.int().min(1).optional().meta({
+      description: 'step executions the run may make: every step started, every map item, every tool call of an agent',
+    }),
+  })
+  .meta({ description: 'caps that stop a run with a clear failure instead of letting it run away' });
 
 export const SpecSchema = z
   .strictObject({
@@ -108,6 +177,7 @@ export const SpecSchema = z
     name: z.string().min(1).max(200).meta({ description: 'a short name, shown as the run summary' }),
     description: z.string().optional(),
     input: jsonSchema.optional().meta({ description: 'JSON Schema of the run input' }),
+    budget: BudgetSchema.optional(),
     steps: z.array(StepSchema).min(1),
     output: z.unknown().optional().meta({
       description: 'the run output: any JSON value; strings may hold ${expr}, evaluated when the run ends',
@@ -119,6 +189,11 @@ export type ToolStep = z.infer<typeof ToolStepSchema>;
 export type LlmStep = z.infer<typeof LlmStepSchema>;
 export type ApprovalStep = z.infer<typeof ApprovalStepSchema>;
 export type WaitStep = z.infer<typeof WaitStepSchema>;
+export type AgentStep = z.infer<typeof AgentStepSchema>;
+export type MapStep = z.infer<typeof MapStepSchema>;
+export type MapSubStep = z.infer<typeof MapSubStepSchema>;
+export type CallStep = z.infer<typeof CallStepSchema>;
+export type Budget = z.infer<typeof BudgetSchema>;
 export type Step = z.infer<typeof StepSchema>;
 export type Spec = z.infer<typeof SpecSchema>;
 export type Retry = z.infer<typeof RetrySchema>;
