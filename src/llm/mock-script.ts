@@ -4,16 +4,29 @@
  */
 import { z } from 'zod';
 
+const regex = z.string().refine(isRegex, { error: (i) => `not a valid regular expression: ${JSON.stringify(i.input)}` });
+
+/** A tool call the mock answers with: `arguments` is sent as its JSON text, or as is when it is a string. */
+export const MockToolCallSchema = z.strictObject({
+  name: z.string().min(1),
+  arguments: z.unknown().optional(),
+});
+
 export const MockRuleSchema = z.strictObject({
-  match: z.string().refine(isRegex, { error: (i) => `not a valid regular expression: ${JSON.stringify(i.input)}` }),
+  /** Tested on the text of the last user message. */
+  match: regex,
+  /** Also tested, when given, on the text of the last message whatever its role (a tool result, typically). */
+  lastMessage: regex.optional(),
   reply: z.unknown().optional(),
   status: z.int().min(400).max(599).optional(),
+  toolCalls: z.array(MockToolCallSchema).min(1).optional(),
   times: z.int().min(1).optional(),
 });
 
 export const MockScriptSchema = z.array(MockRuleSchema);
 
 export type MockRule = z.infer<typeof MockRuleSchema>;
+export type MockToolCall = z.infer<typeof MockToolCallSchema>;
 
 function isRegex(source: string): boolean {
   try {
@@ -36,7 +49,10 @@ export function parseMockScript(value: unknown): MockRule[] {
   const r = MockScriptSchema.safeParse(value);
   if (r.success) {
     r.data.forEach((rule, i) => {
-      if (rule.reply === undefined && rule.status === undefined) throw new MockScriptError(`rule ${i}: needs "reply" or "status"`);
+      if (rule.reply === undefined && rule.status === undefined && rule.toolCalls === undefined)
+        throw new MockScriptError(`rule ${i}: needs "reply", "status" or "toolCalls"`);
+      if (rule.status !== undefined && rule.toolCalls !== undefined)
+        throw new MockScriptError(`rule ${i}: "status" fails the call, so it cannot also have "toolCalls"`);
     });
     return r.data;
   }
@@ -44,20 +60,28 @@ export function parseMockScript(value: unknown): MockRule[] {
   throw new MockScriptError(`invalid mock-llm script:\n${lines.join('\n')}`);
 }
 
-/** Picks the rule for a prompt, counting down `times`; undefined when none matches. */
+/**
+ * Picks the rule for a request, counting down `times`; undefined when none matches. `prompt` is the text of
+ * the last user message (tested by `match`), `lastMessage` the text of the last message whatever its role
+ * (tested by `lastMessage`; the prompt itself when not given).
+ */
 export class MockScript {
   private readonly used: number[];
   private readonly patterns: RegExp[];
+  private readonly lastPatterns: Array<RegExp | undefined>;
   constructor(readonly rules: MockRule[]) {
     this.used = rules.map(() => 0);
     this.patterns = rules.map((r) => new RegExp(r.match, 's'));
+    this.lastPatterns = rules.map((r) => (r.lastMessage === undefined ? undefined : new RegExp(r.lastMessage, 's')));
   }
 
-  answer(prompt: string): MockRule | undefined {
+  answer(prompt: string, lastMessage: string = prompt): MockRule | undefined {
     for (let i = 0; i < this.rules.length; i++) {
       const rule = this.rules[i]!;
       if (rule.times !== undefined && this.used[i]! >= rule.times) continue;
       if (!this.patterns[i]!.test(prompt)) continue;
+      const last = this.lastPatterns[i];
+      if (last && !last.test(lastMessage)) continue;
       this.used[i]!++;
       return rule;
     }

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MockScript, type MockRule } from './mock-script.js';
+import { MockScript, type MockRule, type MockToolCall } from './mock-script.js';
 
 export interface MockLlmOptions {
   rules: MockRule[];
@@ -24,16 +24,28 @@ export interface MockLlmServer {
 
 export interface LoggedRequest {
   model: string;
+  /** The text of the last user message (what `match` tests). */
   lastUserMessage: string;
+  /** The text of the last message whatever its role (what `lastMessage` tests). */
+  lastMessage: string;
   messages: unknown[];
   responseFormat?: unknown;
+  /** The request's `tools`, when it sent any. */
+  tools?: unknown;
   status: number;
+}
+
+interface RequestMessage {
+  role: string;
+  content?: unknown;
+  tool_calls?: Array<{ function?: { name?: unknown; arguments?: unknown } }>;
 }
 
 export async function startMockLlm(options: MockLlmOptions): Promise<MockLlmServer> {
   const script = new MockScript(options.rules);
   const requests: LoggedRequest[] = [];
   let counter = 0;
+  let toolCallCounter = 0;
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => send(res, 500, errorBody(`mock-llm: ${(e as Error).message}`, 'server_error')));
@@ -49,17 +61,27 @@ export async function startMockLlm(options: MockLlmOptions): Promise<MockLlmServ
 
     const body = JSON.parse(await readBody(req)) as {
       model?: string;
-      messages?: Array<{ role: string; content: unknown }>;
+      messages?: RequestMessage[];
       response_format?: unknown;
+      tools?: unknown;
     };
     const messages = body.messages ?? [];
     const lastUser = [...messages].reverse().find((m) => m.role === 'user');
     const prompt = contentText(lastUser?.content);
-    const rule = script.answer(prompt);
+    const lastMessage = messages.length ? messageText(messages[messages.length - 1]!) : '';
+    const rule = script.answer(prompt, lastMessage);
     if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
 
     const log = (status: number) =>
-      requests.push({ model: body.model ?? '', lastUserMessage: prompt, messages, responseFormat: body.response_format, status });
+      requests.push({
+        model: body.model ?? '',
+        lastUserMessage: prompt,
+        lastMessage,
+        messages,
+        responseFormat: body.response_format,
+        ...(body.tools !== undefined ? { tools: body.tools } : {}),
+        status,
+      });
     if (!rule) {
       log(500);
       return send(
@@ -77,15 +99,30 @@ export async function startMockLlm(options: MockLlmOptions): Promise<MockLlmServ
       );
     }
     log(200);
-    const content = typeof rule.reply === 'string' ? rule.reply : JSON.stringify(rule.reply);
-    const promptTokens = estimateTokens(messages.map((m) => contentText(m.content)).join('\n'));
-    const completionTokens = estimateTokens(content);
+    const content = rule.reply === undefined ? null : typeof rule.reply === 'string' ? rule.reply : JSON.stringify(rule.reply);
+    const toolCalls = rule.toolCalls?.map((c) => ({
+      id: `call_${++toolCallCounter}`,
+      type: 'function' as const,
+      function: { name: c.name, arguments: toolArguments(c) },
+    }));
+    // What a real endpoint bills as prompt: every message (tool calls and tool results included), the tools and
+    // the response format.
+    const promptText = [
+      ...messages.map(messageText),
+      ...(body.tools !== undefined ? [JSON.stringify(body.tools)] : []),
+      ...(body.response_format !== undefined ? [JSON.stringify(body.response_format)] : []),
+    ].join('\n');
+    const promptTokens = estimateTokens(promptText);
+    const completionTokens = estimateTokens(
+      [content ?? '', ...(toolCalls ?? []).map((c) => `${c.function.name} ${c.function.arguments}`)].filter(Boolean).join('\n'),
+    );
+    const message = toolCalls ? { role: 'assistant', content, refusal: null, tool_calls: toolCalls } : { role: 'assistant', content, refusal: null };
     send(res, 200, {
       id: `chatcmpl-mock-${++counter}`,
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model: body.model ?? 'mock',
-      choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null }],
+      choices: [{ index: 0, message, finish_reason: toolCalls ? 'tool_calls' : 'stop', logprobs: null }],
       usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
     });
   }
@@ -105,6 +142,22 @@ export async function startMockLlm(options: MockLlmOptions): Promise<MockLlmServ
 /** About four characters a token: close enough for usage accounting in tests. */
 function estimateTokens(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4));
+}
+
+function toolArguments(call: MockToolCall): string {
+  if (typeof call.arguments === 'string') return call.arguments;
+  return JSON.stringify(call.arguments ?? {});
+}
+
+/** A message's text: its content, and for an assistant message its tool calls' names and arguments. */
+function messageText(m: RequestMessage): string {
+  const calls = Array.isArray(m.tool_calls)
+    ? m.tool_calls.map(
+        (c) =>
+          `${String(c.function?.name ?? '')} ${typeof c.function?.arguments === 'string' ? c.function.arguments : JSON.stringify(c.function?.arguments ?? '')}`,
+      )
+    : [];
+  return [contentText(m.content), ...calls].filter((t) => t !== '').join('\n');
 }
 
 function contentText(content: unknown): string {
