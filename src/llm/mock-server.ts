@@ -33,6 +33,8 @@ export interface LoggedRequest {
   /** The request's `tools`, when it sent any. */
   tools?: unknown;
   status: number;
+  /** The tokens billed for an answered request (the `usage` the answer carried). */
+  usage?: { prompt: number; completion: number };
 }
 
 interface RequestMessage {
@@ -72,7 +74,7 @@ export async function startMockLlm(options: MockLlmOptions): Promise<MockLlmServ
     const rule = script.answer(prompt, lastMessage);
     if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
 
-    const log = (status: number) =>
+    const log = (status: number, usage?: { prompt: number; completion: number }) =>
       requests.push({
         model: body.model ?? '',
         lastUserMessage: prompt,
@@ -81,6 +83,7 @@ export async function startMockLlm(options: MockLlmOptions): Promise<MockLlmServ
         responseFormat: body.response_format,
         ...(body.tools !== undefined ? { tools: body.tools } : {}),
         status,
+        ...(usage && { usage }),
       });
     if (!rule) {
       log(500);
@@ -98,7 +101,6 @@ export async function startMockLlm(options: MockLlmOptions): Promise<MockLlmServ
         errorBody(typeof rule.reply === 'string' ? rule.reply : `mock-llm: scripted status ${rule.status}`, 'server_error'),
       );
     }
-    log(200);
     const content = rule.reply === undefined ? null : typeof rule.reply === 'string' ? rule.reply : JSON.stringify(rule.reply);
     const toolCalls = rule.toolCalls?.map((c) => ({
       id: `call_${++toolCallCounter}`,
@@ -116,6 +118,7 @@ export async function startMockLlm(options: MockLlmOptions): Promise<MockLlmServ
     const completionTokens = estimateTokens(
       [content ?? '', ...(toolCalls ?? []).map((c) => `${c.function.name} ${c.function.arguments}`)].filter(Boolean).join('\n'),
     );
+    log(200, { prompt: promptTokens, completion: completionTokens });
     const message = toolCalls ? { role: 'assistant', content, refusal: null, tool_calls: toolCalls } : { role: 'assistant', content, refusal: null };
     send(res, 200, {
       id: `chatcmpl-mock-${++counter}`,

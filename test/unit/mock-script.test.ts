@@ -115,6 +115,7 @@ describe('mock-llm scripts', () => {
         JSON.stringify(tools),
       ].join('\n');
       expect(second.usage!.prompt_tokens).toBe(Math.ceil(promptText.length / 4));
+      expect(mock.requests[1]!.usage).toEqual({ prompt: second.usage!.prompt_tokens, completion: second.usage!.completion_tokens });
       expect(first.usage!.completion_tokens).toBe(Math.ceil('Let me look.\nlookup_order {"orderId":"A1"}\nget_weather {"city": "Oslo"'.length / 4));
     } finally {
       await mock.close();
