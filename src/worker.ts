@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import { pino, type Logger } from 'pino';
 import { createActivities } from './activities/index.js';
+import { DEFAULT_SPECS_DIR } from './library/saved-specs.js';
 import { connectionOptions, temporalConfigFromEnv, type TemporalConfig } from './config.js';
 import { createLlmClient, llmConfigFromEnv, type LlmConfig } from './llm/client.js';
 import { ensureStatusAttribute } from './temporal/status-attribute.js';
@@ -23,6 +24,10 @@ export interface TrellisWorkerOptions {
   /** Workflows kept in memory between tasks; runs beyond it are evicted and replayed when they wake. */
   maxCachedWorkflows?: number;
   logger?: Logger;
+  /** The folder of saved specs that `call` steps name. Default: TRELLIS_SPECS, else ./specs. */
+  specsDir?: string;
+  /** The planner's prompt file for goal runs. Default: TRELLIS_PLANNER_PROMPT, else prompts/planner.md. */
+  plannerPrompt?: string;
   /** Other Temporal worker options, for those who know they want them. */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -43,6 +48,8 @@ export async function createTrellisWorker(
   const config = { ...temporalConfigFromEnv(), ...options.temporal };
   const llmConfig = { ...llmConfigFromEnv(), ...options.llm };
   const logger = options.logger ?? pino({ name: 'trellis-worker' });
+  const specsDir = options.specsDir ?? (process.env.TRELLIS_SPECS || undefined);
+  const plannerPrompt = options.plannerPrompt ?? (process.env.TRELLIS_PLANNER_PROMPT || undefined);
   routeSdkLogs(logger);
   const ownConnection = options.connection === undefined;
   const connection = options.connection ?? (await NativeConnection.connect(connectionOptions(config)));
@@ -54,7 +61,13 @@ export async function createTrellisWorker(
     namespace: config.namespace,
     taskQueue: config.taskQueue,
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
-    activities: createActivities({ tools: options.tools, llm: createLlmClient(llmConfig), model: llmConfig.model }),
+    activities: createActivities({
+      tools: options.tools,
+      llm: createLlmClient(llmConfig),
+      model: llmConfig.model,
+      ...(specsDir !== undefined && { specsDir }),
+      ...(plannerPrompt !== undefined && { plannerPrompt }),
+    }),
     ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
     ...options.workerOptions,
   });
@@ -65,6 +78,7 @@ export async function createTrellisWorker(
       taskQueue: config.taskQueue,
       tools: options.tools.map((t) => t.name),
       model: llmConfig.model,
+      specs: specsDir ?? DEFAULT_SPECS_DIR,
     },
     'worker ready',
   );

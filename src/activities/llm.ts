@@ -22,11 +22,16 @@ export function createLlmActivities(client: OpenAI, defaultModel: string) {
         return { output: r.output, tokens: r.tokens, model: r.model, attempt };
       } catch (e) {
         if (e instanceof InvalidReplyError) throw ApplicationFailure.nonRetryable(e.message, 'LlmInvalidReply', { tokens: e.tokens });
-        if (e instanceof OpenAI.APIError && e.status !== undefined && e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429) {
-          throw ApplicationFailure.nonRetryable(`the model endpoint refused the call (HTTP ${e.status}): ${e.message}`, 'LlmRequestRefused');
-        }
-        throw e;
+        throw refusedByEndpoint(e) ?? e;
       }
     },
   };
+}
+
+/** A client error (bad request, wrong key, unknown model) as a non-retryable failure; undefined for others. */
+export function refusedByEndpoint(e: unknown): ApplicationFailure | undefined {
+  if (e instanceof OpenAI.APIError && e.status !== undefined && e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429) {
+    return ApplicationFailure.nonRetryable(`the model endpoint refused the call (HTTP ${e.status}): ${e.message}`, 'LlmRequestRefused');
+  }
+  return undefined;
 }

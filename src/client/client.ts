@@ -5,16 +5,16 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { connectionOptions, temporalConfigFromEnv, type TemporalConfig } from '../config.js';
-import type { ApprovalResult, RunArgs, RunOptions, RunResult, RunView } from '../engine/messages.js';
+import type { ApprovalResult, GoalArgs, GoalResult, RunArgs, RunOptions, RunResult, RunView } from '../engine/messages.js';
 import type { RunStatus } from '../engine/state.js';
 import type { ToolCatalog } from '../spec/catalog.js';
 import type { Problem } from '../spec/problems.js';
 import { formatProblem } from '../spec/problems.js';
 import { checkValue } from '../spec/schema-check.js';
-import type { Spec } from '../spec/schema.js';
+import type { Budget, Spec } from '../spec/schema.js';
 import { validateSpec } from '../spec/validate.js';
 import { hasStatusAttribute, STATUS_SEARCH_ATTRIBUTE } from '../temporal/status-attribute.js';
-import { decideUpdate, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions.js';
+import { decideUpdate, GOAL_WORKFLOW_TYPE, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions.js';
 
 export { STATUS_SEARCH_ATTRIBUTE };
 
@@ -39,6 +39,21 @@ export interface StartOptions {
   /** With a catalog the validation also checks tools and types. */
   tools?: ToolCatalog;
   maxParallel?: number;
+  /** Caps for this run (with the spec's own budget, the smaller of each applies). */
+  budget?: Budget;
+}
+
+export interface StartGoalOptions {
+  input?: unknown;
+  /** The run id. Default: "goal-" and a random suffix. */
+  id?: string;
+  /** Wait for a person to approve the plan (the step "plan") before any step runs. */
+  review?: boolean;
+  /** Plans in all when people deny with a comment. Default 3. */
+  maxPlans?: number;
+  maxParallel?: number;
+  /** Caps for the whole run, planning included. */
+  budget?: Budget;
 }
 
 export interface RunSummary {
@@ -85,27 +100,62 @@ export class TrellisClient {
     const input = options.input ?? null;
     checkInput(valid.spec, input);
     const runId = options.id ?? `${slug(valid.spec.name)}-${randomUUID().slice(0, 8)}`;
+    const args: RunArgs = { spec: valid.spec, input, options: await this.runOptions(options) };
+    await this.startWorkflow(WORKFLOW_TYPE, runId, args, {
+      name: valid.spec.name,
+      summary: `${valid.spec.name}${valid.spec.description ? `: ${valid.spec.description}` : ''}`,
+      details: `**Input**\n\n\`\`\`json\n${JSON.stringify(input, null, 2).slice(0, 4000)}\n\`\`\`\n\n**Steps**: ${valid.spec.steps.map((s) => `${s.id} (${s.kind})`).join(', ')}`,
+    });
+    return runId;
+  }
+
+  /**
+   * Starts a goal run: the worker's planner writes a spec for the goal from its tools, it is validated, a
+   * person approves it first with `review`, then it runs, all in one durable run. Returns its id.
+   */
+  async startGoal(goal: string, options: StartGoalOptions = {}): Promise<string> {
+    if (goal.trim() === '') throw new TrellisClientError('SPEC_INVALID', 'the goal is empty: say what the run should achieve');
+    const runId = options.id ?? `goal-${randomUUID().slice(0, 8)}`;
+    const args: GoalArgs = {
+      goal,
+      ...(options.input !== undefined && { input: options.input }),
+      ...(options.review && { review: true }),
+      ...(options.maxPlans !== undefined && { maxPlans: options.maxPlans }),
+      options: await this.runOptions(options),
+    };
+    await this.startWorkflow(GOAL_WORKFLOW_TYPE, runId, args, {
+      name: `goal: ${goal}`.slice(0, 200),
+      summary: `goal: ${goal}`,
+      details: `**Goal**\n\n${goal}\n\n**Input**\n\n\`\`\`json\n${JSON.stringify(options.input ?? null, null, 2).slice(0, 4000)}\n\`\`\`${options.review ? '\n\nThe plan waits for a review (step `plan`).' : ''}`,
+    });
+    return runId;
+  }
+
+  private async runOptions(options: { maxParallel?: number; budget?: Budget }): Promise<RunOptions> {
     const hasAttribute = await this.hasStatusAttribute();
-    const runOptions: RunOptions = {
+    return {
       ...(options.maxParallel !== undefined && { maxParallel: options.maxParallel }),
+      ...(options.budget !== undefined && { budget: options.budget }),
       ...(hasAttribute && { statusSearchAttribute: STATUS_SEARCH_ATTRIBUTE }),
     };
-    const args: RunArgs = { spec: valid.spec, input, options: runOptions };
+  }
+
+  private async startWorkflow(type: string, runId: string, args: RunArgs | GoalArgs, shown: { name: string; summary: string; details: string }) {
+    const hasAttribute = await this.hasStatusAttribute();
     try {
-      await this.temporal.workflow.start(WORKFLOW_TYPE, {
+      await this.temporal.workflow.start(type, {
         taskQueue: this.config.taskQueue,
         workflowId: runId,
         args: [args],
-        staticSummary: `${valid.spec.name}${valid.spec.description ? `: ${valid.spec.description}` : ''}`.slice(0, 400),
-        staticDetails: `**Input**\n\n\`\`\`json\n${JSON.stringify(input, null, 2).slice(0, 4000)}\n\`\`\`\n\n**Steps**: ${valid.spec.steps.map((s) => `${s.id} (${s.kind})`).join(', ')}`,
-        memo: { name: valid.spec.name },
+        staticSummary: shown.summary.slice(0, 400),
+        staticDetails: shown.details,
+        memo: { name: shown.name },
         ...(hasAttribute && { searchAttributes: { [STATUS_SEARCH_ATTRIBUTE]: ['running'] } }),
       });
     } catch (e) {
       if (e instanceof WorkflowExecutionAlreadyStartedError) throw new TrellisClientError('RUN_EXISTS', `a run with id "${runId}" already exists`);
       throw e;
     }
-    return runId;
   }
 
   /** Answers a waiting step; refused (APPROVAL_REFUSED, with the reason) when the step is not waiting or the person may not answer. */
@@ -146,9 +196,9 @@ export class TrellisClient {
   }
 
   /** Waits for the run to end; a failed run throws with the step and the cause. */
-  async result(runId: string): Promise<RunResult> {
+  async result(runId: string): Promise<RunResult | GoalResult> {
     try {
-      return (await this.temporal.workflow.getHandle(runId).result()) as RunResult;
+      return (await this.temporal.workflow.getHandle(runId).result()) as RunResult | GoalResult;
     } catch (e) {
       if (e instanceof WorkflowFailedError) throw new Error((e.cause as Error | undefined)?.message ?? e.message, { cause: e });
       throw this.notFound(e, runId);
@@ -165,7 +215,7 @@ export class TrellisClient {
 
   /** Runs, newest first; a status filter is a visibility query on the TrellisStatus search attribute. */
   async list(options: { status?: RunStatus; limit?: number } = {}): Promise<RunSummary[]> {
-    let query = `WorkflowType = '${WORKFLOW_TYPE}'`;
+    let query = `WorkflowType IN ('${WORKFLOW_TYPE}', '${GOAL_WORKFLOW_TYPE}')`;
     if (options.status) {
       if (!(await this.hasStatusAttribute())) {
         throw new TrellisClientError(

@@ -9,6 +9,8 @@ export interface RunArgs {
   spec: Spec;
   input?: unknown;
   options?: RunOptions;
+  /** How deep in `call` steps this run is (0 for a run started by a client). */
+  callDepth?: number;
 }
 
 export interface RunOptions {
@@ -47,13 +49,14 @@ export interface PlanCall {
 }
 
 export type PlanCallResult =
-  | { ok: true; spec: Spec; attempts: number; tokens: TokenUsage }
-  | { ok: false; problems: string[]; attempts: number; tokens: TokenUsage };
+  { ok: true; spec: Spec; attempts: number; tokens: TokenUsage } | { ok: false; problems: string[]; attempts: number; tokens: TokenUsage };
 
 export interface RunResult {
   output: unknown;
   steps: Record<string, StepState>;
   tokens: TokenUsage;
+  /** Step executions, as the maxSteps budget counts them. */
+  executed: number;
 }
 
 /** A person's answer to an approval (or to the policy gate in front of a tool), addressed by step id. */
@@ -161,6 +164,10 @@ export interface AgentTurnResult {
   toolCalls: AgentToolCall[];
   tokens: TokenUsage;
   attempt: number;
+  /** A final answer (no tool calls): its value (parsed JSON with an output schema, else the text)... */
+  output?: unknown;
+  /** ...or what is wrong with it, to tell the model on the next turn. */
+  problem?: string;
 }
 
 /** What the workflow learns of the worker's tools before it starts: defaults and policy, by tool name. */

@@ -4,9 +4,9 @@
  * so all of this is tested without Temporal.
  */
 import { dependencyMap, topologicalOrder } from '../spec/graph.js';
-import type { Scope } from '../spec/expression.js';
+import { compileExpression, type Scope } from '../spec/expression.js';
 import { parseDuration } from '../spec/duration.js';
-import type { Spec, Step } from '../spec/schema.js';
+import type { MapSubStep, Spec, Step } from '../spec/schema.js';
 import { evaluateCondition, renderTemplate, renderValue } from '../spec/template.js';
 import { TERMINAL, type RunInfo, type StepState } from './state.js';
 
@@ -32,11 +32,23 @@ export function planRun(spec: Spec): RunPlan {
 }
 
 /** A step with its expressions evaluated: what the workflow hands to an activity, a timer or a person. */
+export type ResolvedTool = { kind: 'tool'; tool: string; args: Record<string, unknown> };
+export type ResolvedLlm = { kind: 'llm'; prompt: string; system?: string; output?: Record<string, unknown>; model?: string; temperature?: number };
 export type ResolvedStep =
-  | { kind: 'tool'; tool: string; args: Record<string, unknown> }
-  | { kind: 'llm'; prompt: string; system?: string; output?: Record<string, unknown>; model?: string; temperature?: number }
+  | ResolvedTool
+  | ResolvedLlm
   | { kind: 'approval'; title: string; details?: string; timeoutMs?: number; onTimeout: 'deny' | 'approve' | 'fail'; approvers?: string[] }
-  | { kind: 'wait'; durationMs: number };
+  | { kind: 'wait'; durationMs: number }
+  | (Omit<ResolvedLlm, 'kind'> & { kind: 'agent'; tools: string[]; maxTurns: number })
+  | { kind: 'map'; items: Array<ResolvedTool | ResolvedLlm>; maxParallel: number; onItemError: 'fail' | 'continue' }
+  | { kind: 'call'; spec: string; input: unknown };
+
+export const DEFAULT_MAP_PARALLEL = 4;
+
+/** Kinds that hold activity slots while they run (bounded by the run's maxParallel). */
+export function usesActivities(kind: ResolvedStep['kind']): boolean {
+  return kind === 'tool' || kind === 'llm' || kind === 'agent' || kind === 'map';
+}
 
 export type Decision =
   | { type: 'start'; step: string; resolved: ResolvedStep }
@@ -77,7 +89,7 @@ export function decide(plan: RunPlan, steps: Readonly<Record<string, StepState>>
         status.set(id, 'skipped');
         continue;
       }
-      const isActivity = step.kind === 'tool' || step.kind === 'llm';
+      const isActivity = usesActivities(step.kind);
       if (isActivity && starts >= capacity) continue;
       decisions.push({ type: 'start', step: id, resolved: resolveStep(step, scope) });
       status.set(id, 'running');
@@ -95,18 +107,42 @@ export function resolveStep(step: Step, scope: Scope): ResolvedStep {
     const v = renderTemplate(value, scope);
     return typeof v === 'string' ? v : JSON.stringify(v);
   };
+  const modelCall = (s: Extract<Step | MapSubStep, { kind: 'llm' | 'agent' }>) => ({
+    prompt: text(s.prompt),
+    ...(s.system !== undefined && { system: text(s.system) }),
+    ...(s.output !== undefined && { output: s.output }),
+    ...(s.model !== undefined && { model: s.model }),
+    ...(s.temperature !== undefined && { temperature: s.temperature }),
+  });
   switch (step.kind) {
     case 'tool':
       return { kind: 'tool', tool: step.tool, args: renderValue(step.args ?? {}, scope) as Record<string, unknown> };
     case 'llm':
+      return { kind: 'llm', ...modelCall(step) };
+    case 'agent':
+      return { kind: 'agent', ...modelCall(step), tools: step.tools, maxTurns: step.maxTurns };
+    case 'map': {
+      const items = compileExpression(step.items).evaluate(scope);
+      if (!Array.isArray(items)) throw new Error(`items ${JSON.stringify(step.items)} is not a list: got ${JSON.stringify(items)?.slice(0, 100)}`);
       return {
-        kind: 'llm',
-        prompt: text(step.prompt),
-        ...(step.system !== undefined && { system: text(step.system) }),
-        ...(step.output !== undefined && { output: step.output }),
-        ...(step.model !== undefined && { model: step.model }),
-        ...(step.temperature !== undefined && { temperature: step.temperature }),
+        kind: 'map',
+        // Each item's sub-step is resolved now, with item and index in scope: a bad item fails before any runs.
+        items: items.map((item, index) => {
+          const sub = { ...scope, item, index };
+          try {
+            return step.step.kind === 'tool'
+              ? { kind: 'tool' as const, tool: step.step.tool, args: renderValue(step.step.args ?? {}, sub) as Record<string, unknown> }
+              : (resolveStep({ ...step.step, id: step.id } as Step, sub) as ResolvedLlm);
+          } catch (e) {
+            throw new Error(`item ${index}: ${(e as Error).message}`);
+          }
+        }),
+        maxParallel: step.maxParallel ?? DEFAULT_MAP_PARALLEL,
+        onItemError: step.onItemError ?? 'fail',
       };
+    }
+    case 'call':
+      return { kind: 'call', spec: step.spec, input: step.input === undefined ? null : renderValue(step.input, scope) };
     case 'approval':
       return {
         kind: 'approval',

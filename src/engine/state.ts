@@ -20,6 +20,8 @@ export interface StepState {
   reason?: string;
   attempts: number;
   tokens?: TokenUsage;
+  /** A call step's child run (its workflow id): where its own steps and approvals are. */
+  run?: string;
 }
 
 export interface RunInfo {

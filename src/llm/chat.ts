@@ -69,7 +69,7 @@ export async function chat(client: OpenAI, request: ChatRequest): Promise<ChatRe
 }
 
 /** What is wrong with a reply, in one line; undefined when it is valid JSON matching the schema. */
-function checkReply(reply: string, schema: Record<string, unknown>): string | undefined {
+export function checkReply(reply: string, schema: Record<string, unknown>): string | undefined {
   let value: unknown;
   try {
     value = JSON.parse(reply);

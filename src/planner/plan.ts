@@ -28,6 +28,10 @@ export interface PlanRequest {
   maxAttempts?: number;
   /** The prompt template; `{{catalog}}` is replaced by the catalog. Default: prompts/planner.md. */
   prompt?: string;
+  /** When replanning: what a person said of the last plan, sent with the goal. */
+  feedback?: string;
+  /** Step ids the spec may not use (a goal run's review is the step "plan"). */
+  reservedIds?: string[];
 }
 
 export type PlanResult =
@@ -44,7 +48,11 @@ export async function planSpec(client: OpenAI, request: PlanRequest): Promise<Pl
     null,
     1,
   );
-  const goal = request.input === undefined ? `Goal: ${request.goal}` : `Goal: ${request.goal}\nRun input: ${JSON.stringify(request.input)}`;
+  const goal = [
+    `Goal: ${request.goal}`,
+    ...(request.input === undefined ? [] : [`Run input: ${JSON.stringify(request.input)}`]),
+    ...(request.feedback === undefined ? [] : ['', request.feedback]),
+  ].join('\n');
   const messages: ChatCompletionMessageParam[] = [
     { role: 'system', content: template.replace('{{catalog}}', catalog) },
     { role: 'user', content: goal },
@@ -68,8 +76,8 @@ export async function planSpec(client: OpenAI, request: PlanRequest): Promise<Pl
     }
     if (doc !== undefined) {
       const valid = validateSpec(doc, { tools: request.catalog });
-      if (valid.ok) return { ok: true, spec: valid.spec, attempts: attempt, tokens };
-      problems = valid.problems;
+      problems = valid.ok ? reservedIdProblems(valid.spec, request.reservedIds ?? []) : valid.problems;
+      if (valid.ok && problems.length === 0) return { ok: true, spec: valid.spec, attempts: attempt, tokens };
     }
     // The repair: the model's reply and its problems, compactly; the goal stays in the last user message.
     messages.push(
@@ -81,4 +89,10 @@ export async function planSpec(client: OpenAI, request: PlanRequest): Promise<Pl
     );
   }
   return { ok: false, problems, attempts: maxAttempts, tokens };
+}
+
+function reservedIdProblems(spec: Spec, reserved: string[]): Problem[] {
+  return spec.steps.flatMap((s, i) =>
+    reserved.includes(s.id) ? [problem('INVALID_ID', ['steps', i, 'id'], `the id "${s.id}" is reserved here; use another`)] : [],
+  );
 }

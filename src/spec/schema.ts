@@ -71,7 +71,6 @@ export const ToolStepSchema = z.strictObject({
     .meta({ description: 'the tool input; strings may hold ${expr}; a string that is exactly ${expr} keeps its type' }),
 });
 
-
 export const ApprovalStepSchema = z.strictObject({
   ...common,
   kind: z.literal('approval'),
@@ -99,10 +98,7 @@ export const AgentStepSchema = z.strictObject({
   ...common,
   kind: z.literal('agent'),
   ...modelCall,
-  tools: z
-    .array(z.string().min(1))
-    .min(1)
-    .meta({ description: 'names of catalog tools the agent may call; gated tools still need a person' }),
+  tools: z.array(z.string().min(1)).min(1).meta({ description: 'names of catalog tools the agent may call; gated tools still need a person' }),
   maxTurns: z.int().min(1).max(50).meta({
     description: 'model calls at most; an agent still calling tools after this many turns fails the step',
   }),

@@ -6,6 +6,8 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ApprovalDecision, ApprovalResult, RunView } from '../engine/messages.js';
 
 export const WORKFLOW_TYPE = 'trellisRun';
+/** A goal run: plan, optionally review, then run (src/workflows/goal.ts). */
+export const GOAL_WORKFLOW_TYPE = 'trellisGoal';
 
 /** Fire and forget: an answer for a waiting step. Ignored when the step is not waiting or the person may not answer. */
 export const approveSignal = defineSignal<[ApprovalDecision]>('approve');

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import type { TrellisClient } from '../../client/index.js';
 import { validateSpecText } from '../../spec/index.js';
+import type { Budget } from '../../spec/schema.js';
 import { exitFor, parseInput, withClient, WorkFailed } from '../client.js';
-import { EXIT, loadCatalog, printProblems, readSpecFile } from '../io.js';
+import { EXIT, loadCatalog, printProblems, readSpecFile, UsageError } from '../io.js';
 
 interface RunOpts {
   input?: string;
@@ -9,31 +11,55 @@ interface RunOpts {
   wait?: boolean;
   json?: boolean;
   tools?: string;
+  goal?: string;
+  review?: boolean;
+  maxTokens?: string;
+  maxSteps?: string;
 }
 
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('validate a spec and start a run on the workers of TRELLIS_TASK_QUEUE')
-    .argument('<file>', 'the spec (JSON or YAML)')
+    .description('validate a spec and start a run on the workers of TRELLIS_TASK_QUEUE; or, with --goal, plan and run in one durable run')
+    .argument('[file]', 'the spec (JSON or YAML); not with --goal')
+    .option('--goal <goal>', "the worker's planner writes the spec for this goal from its tools, then the run runs it")
+    .option('--review', 'with --goal: wait for a person to approve the plan (`trellis approve RUN plan`) before any step runs')
     .option('--input <json>', 'the run input, as JSON text or @file.json')
-    .option('--id <id>', 'the run id (default: the spec name and a random suffix)')
+    .option('--id <id>', 'the run id (default: the spec name, or "goal", and a random suffix)')
     .option('--wait', 'wait for the run to end; exit 0 when it completed, 1 when it failed')
     .option('--json', 'print { "runId", "status", "output" }')
     .option('--tools <module>', 'also check tools and types before starting')
-    .addHelpText('after', `\nExample:\n  $ trellis run examples/refund.json --input '{"orderId":"A1"}' --wait`)
-    .action(async (file: string, opts: RunOpts) => {
-      const [text, tools, input] = await Promise.all([readSpecFile(file), loadCatalog(opts.tools), parseInput(opts.input)]);
-      const valid = validateSpecText(text, { filename: file, ...(tools ? { tools } : {}) });
-      if (!valid.ok) {
-        printProblems(valid.problems);
-        process.exitCode = EXIT.failed;
-        return;
+    .option('--max-tokens <n>', 'budget: LLM tokens the whole run may use')
+    .option('--max-steps <n>', 'budget: step executions the run may make (steps, map items, agent tool calls)')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  $ trellis run examples/refund.json --input '{"orderId":"A1"}' --wait\n  $ trellis run --goal "Refund order A1 if it arrived damaged" --review --wait`,
+    )
+    .action(async (file: string | undefined, opts: RunOpts) => {
+      if ((file === undefined) === (opts.goal === undefined)) throw new UsageError('give a spec FILE or --goal GOAL (one of them)');
+      if (opts.review && opts.goal === undefined) throw new UsageError('--review plans need --goal: a fixed spec has nothing to review');
+      const budget = parseBudget(opts);
+      const input = await parseInput(opts.input);
+      const common = { ...(opts.id !== undefined && { id: opts.id }), ...(budget && { budget }) };
+      let start: (client: TrellisClient) => Promise<string>;
+      if (opts.goal !== undefined) {
+        const goal = opts.goal;
+        start = (client) => client.startGoal(goal, { ...common, ...(input !== undefined && { input }), ...(opts.review && { review: true }) });
+      } else {
+        const [text, tools] = await Promise.all([readSpecFile(file!), loadCatalog(opts.tools)]);
+        const valid = validateSpecText(text, { filename: file!, ...(tools ? { tools } : {}) });
+        if (!valid.ok) {
+          printProblems(valid.problems);
+          process.exitCode = EXIT.failed;
+          return;
+        }
+        start = (client) => client.start(valid.spec, { input, ...common, ...(tools ? { tools } : {}) });
       }
       await withClient(async (client) => {
-        const runId = await client.start(valid.spec, { input, ...(opts.id !== undefined && { id: opts.id }), ...(tools ? { tools } : {}) });
+        const runId = await start(client);
         if (!opts.wait) {
-          process.stdout.write(opts.json ? `${JSON.stringify({ runId, status: 'running', output: null })}\n` : `started ${runId}\n`);
+          const hint = opts.review ? `; approve its plan with: trellis approve ${runId} plan` : '';
+          process.stdout.write(opts.json ? `${JSON.stringify({ runId, status: 'running', output: null })}\n` : `started ${runId}${hint}\n`);
           return;
         }
         if (!opts.json) process.stdout.write(`started ${runId}; waiting for it to end\n`);
@@ -56,4 +82,17 @@ export function registerRun(program: Command): void {
         }
       });
     });
+}
+
+function parseBudget(opts: RunOpts): Budget | undefined {
+  const count = (flag: string, text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number above 0, got ${JSON.stringify(text)}`);
+    return n;
+  };
+  const maxTokens = count('--max-tokens', opts.maxTokens);
+  const maxSteps = count('--max-steps', opts.maxSteps);
+  if (maxTokens === undefined && maxSteps === undefined) return undefined;
+  return { ...(maxTokens !== undefined && { maxTokens }), ...(maxSteps !== undefined && { maxSteps }) };
 }

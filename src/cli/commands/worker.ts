@@ -6,8 +6,10 @@ export function registerWorker(program: Command): void {
     .command('worker')
     .description('run a worker: the interpreter workflow and the tool and llm activities (config from TEMPORAL_*, TRELLIS_*, OPENAI_*)')
     .option('--tools <module>', 'the tools module (default: TRELLIS_TOOLS)')
+    .option('--specs <dir>', 'saved specs that call steps name (default: TRELLIS_SPECS, else ./specs)')
+    .option('--planner-prompt <file>', "the planner's prompt for goal runs (default: TRELLIS_PLANNER_PROMPT, else prompts/planner.md)")
     .addHelpText('after', '\nExample:\n  $ OPENAI_BASE_URL=http://127.0.0.1:8787/v1 trellis worker --tools examples/tools.ts')
-    .action(async (opts: { tools?: string }) => {
+    .action(async (opts: { tools?: string; specs?: string; plannerPrompt?: string }) => {
       const [{ pino }, { createTrellisWorker }] = await Promise.all([import('pino'), import('../../worker.js')]);
       const module = opts.tools ?? process.env.TRELLIS_TOOLS;
       const tools = module ? await loadTools(module) : [];
@@ -15,7 +17,13 @@ export function registerWorker(program: Command): void {
       const maxCached = process.env.TRELLIS_MAX_CACHED_WORKFLOWS ? Number(process.env.TRELLIS_MAX_CACHED_WORKFLOWS) : undefined;
       let handle;
       try {
-        handle = await createTrellisWorker({ tools, logger, ...(maxCached !== undefined && { maxCachedWorkflows: maxCached }) });
+        handle = await createTrellisWorker({
+          tools,
+          logger,
+          ...(maxCached !== undefined && { maxCachedWorkflows: maxCached }),
+          ...(opts.specs !== undefined && { specsDir: opts.specs }),
+          ...(opts.plannerPrompt !== undefined && { plannerPrompt: opts.plannerPrompt }),
+        });
       } catch (e) {
         throw new UsageError(
           `cannot start the worker: ${(e as Error).message}. Is Temporal running at ${process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233'}? Start one with \`trellis dev\`.`,

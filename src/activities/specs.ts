@@ -1,0 +1,27 @@
+/** Saved specs for `call` steps: loaded (and validated) once per run, and a call's input checked. */
+import { ApplicationFailure } from '@temporalio/activity';
+import { readSavedSpec, SavedSpecError } from '../library/saved-specs.js';
+import { formatPath } from '../spec/problems.js';
+import { checkValue } from '../spec/schema-check.js';
+import type { Spec } from '../spec/schema.js';
+import type { ToolCatalog } from '../spec/catalog.js';
+
+export function createSpecActivities(dir: string, catalog: ToolCatalog) {
+  return {
+    async loadSpecs(names: string[]): Promise<Record<string, Spec>> {
+      try {
+        return Object.fromEntries(await Promise.all(names.map(async (n) => [n, await readSavedSpec(dir, n, catalog)] as const)));
+      } catch (e) {
+        if (e instanceof SavedSpecError)
+          throw ApplicationFailure.nonRetryable(e.message, e.code === 'SPEC_NOT_FOUND' ? 'UnknownSpec' : 'SpecInvalid');
+        throw e;
+      }
+    },
+
+    /** Problems of a call's input against the called spec's input schema, as "path: message" lines. */
+    async checkSpecInput(schema: Record<string, unknown> | null, input: unknown): Promise<string[]> {
+      if (!schema) return [];
+      return checkValue(schema, input).map((i) => `${formatPath(['input', ...i.path])}: ${i.message}`);
+    },
+  };
+}

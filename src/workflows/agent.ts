@@ -1,0 +1,86 @@
+/**
+ * The agent step: a bounded tool-calling loop. Every model turn and every tool call is its own activity, so a
+ * crash resumes mid-loop; gated tools still wait for a person; a tool's error or a person's denial goes back
+ * to the model as the tool's result, compactly; more than maxTurns model calls fail the step.
+ */
+import * as wf from '@temporalio/workflow';
+import type { AgentMessage, AgentToolCall } from '../engine/messages.js';
+import type { ResolvedStep } from '../engine/schedule.js';
+import { addTokens } from '../engine/state.js';
+import { BudgetExceeded } from './session.js';
+import { activityOptions, callTool, describeError, GateDenied, type StepContext } from './step-context.js';
+
+type AgentStep = Extract<ResolvedStep, { kind: 'agent' }>;
+
+/** Longest tool result sent back to the model: the rest is cut with a note. */
+const MAX_RESULT_CHARS = 8_000;
+
+export async function runAgent(ctx: StepContext, agent: AgentStep): Promise<unknown> {
+  const messages: AgentMessage[] = [];
+  if (agent.system !== undefined) messages.push({ role: 'system', content: agent.system });
+  messages.push({ role: 'user', content: agent.prompt });
+  const state = ctx.session.steps[ctx.id]!;
+  let calls = 0;
+  let asked: string[] = [];
+  for (let turn = 1; turn <= agent.maxTurns; turn++) {
+    ctx.session.checkTokens(`turn ${turn} of agent step "${ctx.id}"`);
+    const reply = await ctx.acts.callAgentTurn.executeWithOptions(activityOptions(ctx.step, `agent ${ctx.id} turn ${turn}`), [
+      {
+        step: ctx.id,
+        messages,
+        tools: agent.tools,
+        ...(agent.output !== undefined && { output: agent.output }),
+        ...(agent.model !== undefined && { model: agent.model }),
+        ...(agent.temperature !== undefined && { temperature: agent.temperature }),
+      },
+    ]);
+    state.attempts += reply.attempt;
+    state.tokens = addTokens(state.tokens, reply.tokens);
+    ctx.session.addTokens(reply.tokens, `turn ${turn} of agent step "${ctx.id}"`);
+    if (reply.toolCalls.length === 0) {
+      if (reply.problem === undefined) return reply.output;
+      if (turn === agent.maxTurns) throw maxTurns(ctx, agent, `its last answer did not match the output schema: ${reply.problem}`);
+      // A final answer that does not match the output schema: say so, and let the next turn fix it.
+      messages.push(
+        { role: 'assistant', content: reply.content },
+        { role: 'user', content: `Your answer was not valid: ${reply.problem}. Answer again with only the JSON value that matches the schema.` },
+      );
+      continue;
+    }
+    asked = reply.toolCalls.map((c) => c.name);
+    if (turn === agent.maxTurns) break;
+    messages.push({ role: 'assistant', content: reply.content, toolCalls: reply.toolCalls });
+    const results = await Promise.all(reply.toolCalls.map((call) => runCall(ctx, agent, call, `${ctx.key}/t${turn}.${++calls}`)));
+    reply.toolCalls.forEach((call, i) => messages.push({ role: 'tool', toolCallId: call.id, content: results[i]! }));
+  }
+  throw maxTurns(ctx, agent, `its last turn still asked for ${[...new Set(asked)].join(', ')}`);
+}
+
+function maxTurns(ctx: StepContext, agent: AgentStep, why: string): Error {
+  return wf.ApplicationFailure.nonRetryable(
+    `agent step "${ctx.id}" did not finish within maxTurns (${agent.maxTurns}): ${why}`,
+    'TrellisAgentMaxTurns',
+  );
+}
+
+/** One tool call the model asked for; its result (or what went wrong) as the text the model reads next. */
+async function runCall(ctx: StepContext, agent: AgentStep, call: AgentToolCall, key: string): Promise<string> {
+  if (!agent.tools.includes(call.name)) return `error: "${call.name}" is not one of your tools (${agent.tools.join(', ')})`;
+  let args: unknown;
+  try {
+    args = JSON.parse(call.arguments || '{}');
+  } catch {
+    return `error: the arguments are not JSON: ${call.arguments.slice(0, 200)}`;
+  }
+  if (args === null || typeof args !== 'object' || Array.isArray(args)) return 'error: the arguments must be a JSON object';
+  ctx.session.countExecution(`tool call ${call.name} of agent step "${ctx.id}"`);
+  try {
+    const { output } = await callTool(ctx, call.name, args as Record<string, unknown>, key, `agent ${ctx.id} tool ${call.name}`);
+    const text = JSON.stringify(output) ?? 'null';
+    return text.length > MAX_RESULT_CHARS ? `${text.slice(0, MAX_RESULT_CHARS)}... (cut: ${text.length} characters in all)` : text;
+  } catch (e) {
+    if (e instanceof BudgetExceeded || wf.isCancellation(e)) throw e;
+    if (e instanceof GateDenied) return `denied: ${e.message}`;
+    return `error: ${describeError(e)}`;
+  }
+}

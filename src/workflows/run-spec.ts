@@ -1,0 +1,204 @@
+/**
+ * Runs one validated spec in a session. The decisions (what is ready, what is skipped, what a step's inputs
+ * evaluate to, the output) come from src/engine; this file applies them with Temporal's primitives:
+ * activities for tools and model calls, conditions and durable timers for people and waits, child runs for
+ * `call` steps.
+ */
+import * as wf from '@temporalio/workflow';
+import type { RunArgs, RunResult, ToolInfo } from '../engine/messages.js';
+import { allEnded, decide, planRun, runOutput, usesActivities, type ResolvedStep } from '../engine/schedule.js';
+import { initialSteps, type RunInfo } from '../engine/state.js';
+import type { Spec } from '../spec/schema.js';
+import { specsCalled, toolsUsed } from '../spec/index.js';
+import { runAgent } from './agent.js';
+import { runMap } from './map.js';
+import { BudgetExceeded, formatMs, workflowClockMs, workflowNow, type RunSession } from './session.js';
+import { activityOptions, callTool, describeError, GateDenied, type Activities, type StepContext } from './step-context.js';
+
+const DEFAULT_MAX_PARALLEL = 8;
+/** `call` steps nest at most this deep: a saved spec that calls itself stops here, not never. */
+export const MAX_CALL_DEPTH = 5;
+
+export interface SpecRun {
+  session: RunSession;
+  spec: Spec;
+  input: unknown;
+  callDepth?: number;
+  /** Outputs of steps done before a replan (same id and definition): they start completed. */
+  carried?: Record<string, unknown>;
+  /** Goal runs: true when a person asked for a new plan; no new step starts and the run returns stopped. */
+  stop?: () => boolean;
+}
+
+export type SpecRunEnd = { stopped: false; output: unknown } | { stopped: true };
+
+/** Runs the spec to its end; a failed step (or budget) throws a non-retryable failure naming it. */
+export async function runSpec(r: SpecRun): Promise<SpecRunEnd> {
+  const { session, spec } = r;
+  const input = r.input ?? null;
+  const plan = planRun(spec);
+  const info = wf.workflowInfo();
+  const run: RunInfo = { id: info.runId, workflowId: info.workflowId, startedAt: info.startTime.toISOString() };
+  const steps = initialSteps(plan.order);
+  for (const [id, output] of Object.entries(r.carried ?? {})) {
+    Object.assign(steps[id]!, { status: 'completed', output, reason: 'done before the replan: not run again' });
+  }
+  session.steps = session.goal ? { plan: session.steps.plan!, ...steps } : steps;
+  session.name = spec.name;
+  session.useBudget(spec.budget);
+  const maxParallel = session.options.maxParallel ?? DEFAULT_MAX_PARALLEL;
+  let activitiesInFlight = 0;
+
+  const acts = wf.proxyActivities<Activities>({ startToCloseTimeout: '5m' });
+  const local = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 3 } });
+  // The worker's tools and saved specs, asked once: their defaults and policy, and whether they exist at all
+  // (a run that names a tool or spec this worker lacks fails before any step has a side effect).
+  const toolNames = toolsUsed(spec);
+  const toolInfo: ToolInfo = toolNames.length > 0 ? await local.describeTools(toolNames) : {};
+  const specNames = specsCalled(spec);
+  const library: Record<string, Spec> = specNames.length > 0 ? await local.loadSpecs(specNames) : {};
+
+  const execute = async (id: string, resolved: ResolvedStep): Promise<unknown> => {
+    const step = plan.steps.get(id)!;
+    const ctx: StepContext = { id, step, session, acts, key: `${run.workflowId}/${run.id}/${id}`, toolInfo };
+    switch (resolved.kind) {
+      case 'tool': {
+        const result = await callTool(ctx, resolved.tool, resolved.args, ctx.key, `tool ${resolved.tool}`);
+        steps[id]!.attempts = result.attempts;
+        return result.output;
+      }
+      case 'llm': {
+        session.checkTokens(`llm step "${id}"`);
+        const { kind: _kind, ...call } = resolved;
+        const result = await acts.callLlm.executeWithOptions(activityOptions(step, `llm ${id}`), [{ step: id, ...call }]);
+        Object.assign(steps[id]!, { attempts: result.attempt, tokens: result.tokens });
+        session.addTokens(result.tokens, `llm step "${id}"`);
+        return result.output;
+      }
+      case 'approval': {
+        const decision = await session.waitForPerson(
+          {
+            step: id,
+            title: resolved.title,
+            ...(resolved.details !== undefined && { details: resolved.details }),
+            ...(resolved.approvers !== undefined && { approvers: resolved.approvers }),
+            ...(resolved.timeoutMs !== undefined && { deadline: new Date(workflowClockMs() + resolved.timeoutMs).toISOString() }),
+            source: 'approval',
+          },
+          resolved.timeoutMs,
+          resolved.onTimeout,
+        );
+        if (!decision) throw wf.ApplicationFailure.nonRetryable(`no answer within ${formatMs(resolved.timeoutMs!)} (onTimeout: fail)`);
+        return decision;
+      }
+      case 'wait':
+        await wf.sleep(resolved.durationMs, { summary: `wait ${id} ${formatMs(resolved.durationMs)}` });
+        return { at: workflowNow() };
+      case 'agent':
+        return runAgent(ctx, resolved);
+      case 'map':
+        return runMap(ctx, resolved);
+      case 'call':
+        return runCall(ctx, library[resolved.spec]!, resolved.input, r.callDepth ?? 0);
+    }
+  };
+
+  let failure: { step: string; reason: string; budget: boolean } | undefined;
+  const fail = (id: string, e: unknown) => {
+    const reason = typeof e === 'string' ? e : describeError(e);
+    Object.assign(steps[id]!, { status: 'failed', output: null, reason });
+    const budget = e instanceof BudgetExceeded;
+    if ((budget || (plan.steps.get(id)!.onError ?? 'fail') === 'fail') && !failure) failure = { step: id, reason, budget };
+  };
+  const stopped = () => r.stop?.() === true;
+
+  session.refreshStatus();
+  session.announce();
+  while (!failure && !stopped() && !allEnded(plan, steps)) {
+    const decisions = decide(plan, steps, input, run, maxParallel - activitiesInFlight);
+    for (const d of decisions) {
+      const state = steps[d.step]!;
+      if (d.type === 'skip') Object.assign(state, { status: 'skipped', reason: d.reason });
+      else if (d.type === 'fail') fail(d.step, d.reason);
+      else {
+        try {
+          session.countExecution(`step "${d.step}"`);
+        } catch (e) {
+          fail(d.step, e);
+          break;
+        }
+        state.status = 'running';
+        const isActivity = usesActivities(d.resolved.kind);
+        if (isActivity) activitiesInFlight++;
+        void execute(d.step, d.resolved)
+          .then(
+            (value) => Object.assign(state, { status: 'completed', output: value }),
+            (e: unknown) => {
+              if (e instanceof GateDenied) Object.assign(state, { status: 'skipped', output: null, reason: e.message });
+              else if (!wf.isCancellation(e)) fail(d.step, e);
+            },
+          )
+          .finally(() => {
+            if (isActivity) activitiesInFlight--;
+            session.version++;
+          });
+      }
+    }
+    if (failure || stopped() || allEnded(plan, steps)) break;
+    const seen = session.version;
+    // Rejects with a CancelledFailure when the run is cancelled.
+    await wf.condition(() => session.version !== seen);
+  }
+  if (failure) {
+    if (failure.budget) {
+      session.error = `${failure.reason} (in step "${failure.step}")`;
+      session.setStatus('failed');
+      throw wf.ApplicationFailure.nonRetryable(session.error, 'TrellisBudgetExceeded', { step: failure.step, reason: failure.reason });
+    }
+    session.error = `step "${failure.step}" failed: ${failure.reason}`;
+    session.setStatus('failed');
+    throw wf.ApplicationFailure.nonRetryable(session.error, 'TrellisStepFailed', { step: failure.step, reason: failure.reason });
+  }
+  if (stopped()) {
+    // What is running finishes, so its output is kept for the next plan; nobody waits for people.
+    await wf.condition(() => activitiesInFlight === 0);
+    for (const [id, gate] of session.gates) if (!gate.decision) session.gates.delete(id);
+    return { stopped: true };
+  }
+  try {
+    return { stopped: false, output: runOutput(plan, steps, input, run) };
+  } catch (e) {
+    session.error = `output: ${(e as Error).message}`;
+    session.setStatus('failed');
+    throw wf.ApplicationFailure.nonRetryable(session.error, 'TrellisOutputFailed');
+  }
+}
+
+/** A `call` step: the saved spec runs as a child run, within what is left of this run's budget. */
+async function runCall(ctx: StepContext, spec: Spec, input: unknown, depth: number): Promise<unknown> {
+  if (depth + 1 > MAX_CALL_DEPTH) {
+    throw wf.ApplicationFailure.nonRetryable(`call steps nest more than ${MAX_CALL_DEPTH} deep (a saved spec that calls itself?)`);
+  }
+  const local = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 3 } });
+  const problems = await local.checkSpecInput(spec.input ?? null, input);
+  if (problems.length > 0) throw wf.ApplicationFailure.nonRetryable(`input for spec ${spec.name}: ${problems.join('; ')}`, 'TrellisInputInvalid');
+  const { session } = ctx;
+  const left = (max: number | undefined, used: number) => (max === undefined ? undefined : Math.max(1, max - used));
+  const maxTokens = left(session.budget.maxTokens, session.tokens.total);
+  const maxSteps = left(session.budget.maxSteps, session.executed);
+  const childId = `${wf.workflowInfo().workflowId}.${ctx.id}`;
+  session.steps[ctx.id]!.run = childId;
+  const args: RunArgs = {
+    spec,
+    input,
+    callDepth: depth + 1,
+    options: {
+      ...session.options,
+      budget: { ...(maxTokens !== undefined && { maxTokens }), ...(maxSteps !== undefined && { maxSteps }) },
+    },
+  };
+  const result = (await wf.executeChild('trellisRun', { workflowId: childId, args: [args], staticSummary: `call ${spec.name}` })) as RunResult;
+  session.executed += result.executed;
+  session.addTokens(result.tokens, `call step "${ctx.id}"`);
+  return result.output;
+}

@@ -1,0 +1,89 @@
+/**
+ * What a step's execution needs from the run around it: the session (budget, people), the activities, and a
+ * tool call with its policy gate. The interpreter builds one per step; the agent and map steps use it for
+ * each of their model turns, tool calls and items.
+ */
+import * as wf from '@temporalio/workflow';
+import type { ActivityOptions } from '@temporalio/workflow';
+import type { createActivities } from '../activities/index.js';
+import type { ToolCallResult, ToolInfo } from '../engine/messages.js';
+import { parseDuration } from '../spec/duration.js';
+import type { Retry, Step } from '../spec/schema.js';
+import type { RunSession } from './session.js';
+
+export type Activities = ReturnType<typeof createActivities>;
+
+export const DEFAULT_ACTIVITY_TIMEOUT = '5m';
+
+/** A person said no to a gated tool call. */
+export class GateDenied extends Error {}
+
+export interface StepContext {
+  id: string;
+  step: Step;
+  session: RunSession;
+  acts: wf.ActivityInterfaceFor<Activities>;
+  /** Idempotency key of this step in this run; sub-calls append to it. */
+  key: string;
+  toolInfo: ToolInfo;
+}
+
+/** Activity options from the step's timeout and retry, else the tool's defaults, else Trellis's. */
+export function activityOptions(
+  step: Step,
+  summary: string,
+  defaults: { timeout?: string | undefined; retry?: Retry | undefined } = {},
+): ActivityOptions {
+  const timeout = step.timeout ?? defaults.timeout ?? DEFAULT_ACTIVITY_TIMEOUT;
+  const r = step.retry ?? defaults.retry;
+  return {
+    startToCloseTimeout: parseDuration(timeout)!,
+    summary,
+    retry: {
+      maximumAttempts: r?.maxAttempts ?? 3,
+      ...(r?.initialInterval !== undefined && { initialInterval: parseDuration(r.initialInterval)! }),
+      ...(r?.backoffCoefficient !== undefined && { backoffCoefficient: r.backoffCoefficient }),
+      ...(r?.maximumInterval !== undefined && { maximumInterval: parseDuration(r.maximumInterval)! }),
+    },
+  };
+}
+
+/**
+ * Calls a tool; when its policy wants a person for these args, the gate is addressed by the step's id and the
+ * tool runs only once approved. Throws GateDenied on a denial. Returns the output and the attempts it took.
+ */
+export async function callTool(
+  ctx: StepContext,
+  tool: string,
+  args: Record<string, unknown>,
+  key: string,
+  summary: string,
+): Promise<{ output: unknown; attempts: number }> {
+  const defaults = ctx.toolInfo[tool];
+  const options = activityOptions(ctx.step, summary, defaults);
+  const call = { step: ctx.id, tool, args, idempotencyKey: key };
+  // A tool that always needs a person is gated before it is called; a conditional one says so when asked.
+  let result: ToolCallResult =
+    defaults?.approval === 'required' ? { ran: false, needsApproval: true, attempt: 0 } : await ctx.acts.runTool.executeWithOptions(options, [call]);
+  let attempts = result.attempt;
+  if (!result.ran) {
+    const decision = (await ctx.session.waitForPerson(
+      { step: ctx.id, title: `Allow ${tool} in step ${ctx.id}?`, details: JSON.stringify(args), source: 'policy' },
+      undefined,
+      'deny',
+    ))!;
+    if (!decision.approved)
+      throw new GateDenied(`${tool} was not approved${decision.by ? ` by ${decision.by}` : ''}${decision.comment ? `: ${decision.comment}` : ''}`);
+    result = await ctx.acts.runTool.executeWithOptions({ ...options, summary: `${summary} (approved)` }, [{ ...call, approvedBy: decision.by }]);
+    attempts += result.attempt;
+    if (!result.ran) throw wf.ApplicationFailure.nonRetryable(`${tool} still needs approval after it was approved`);
+  }
+  return { output: result.output, attempts };
+}
+
+/** The cause a person can act on, without Temporal's wrapping. */
+export function describeError(e: unknown): string {
+  if ((e instanceof wf.ActivityFailure || e instanceof wf.ChildWorkflowFailure) && e.cause) return describeError(e.cause);
+  if (e instanceof wf.ApplicationFailure && e.cause) return `${e.message}: ${describeError(e.cause)}`;
+  return (e as Error)?.message ?? String(e);
+}
