@@ -25,7 +25,13 @@ export interface Harness {
   startWorker(): Promise<{ worker: Worker; done: Promise<void> }>;
 }
 
-export async function startHarness(options: { tools: readonly Tool[]; rules?: MockRule[]; maxCachedWorkflows?: number }): Promise<Harness> {
+export async function startHarness(options: {
+  tools: readonly Tool[];
+  rules?: MockRule[];
+  maxCachedWorkflows?: number;
+  /** Saved specs that call steps name. */
+  specsDir?: string;
+}): Promise<Harness> {
   bundle ??= bundleWorkflows();
   const taskQueue = `test-${randomUUID()}`;
   const mock = await startMockLlm({ rules: options.rules ?? [] });
@@ -41,6 +47,7 @@ export async function startHarness(options: { tools: readonly Tool[]; rules?: Mo
       workflowBundle: await bundle!,
       logger,
       ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
+      ...(options.specsDir !== undefined && { specsDir: options.specsDir }),
     });
     return { worker, done: worker.run() };
   };
