@@ -5,7 +5,7 @@
 import * as wf from '@temporalio/workflow';
 import type { RunArgs, RunResult } from '../engine/messages.js';
 import { runSpec } from './run-spec.js';
-import { RunSession } from './session.js';
+import { BudgetExceeded, RunSession } from './session.js';
 
 export async function trellisRun(args: RunArgs): Promise<RunResult> {
   const session = new RunSession(args.spec.name, args.options);
@@ -31,6 +31,9 @@ export async function settle(session: RunSession, body: () => Promise<unknown>):
       session.error = describe(e);
       session.setStatus('failed');
     }
+    // A budget spent outside any step (a goal run's planning) fails the run; other plain errors are bugs, which
+    // Temporal retries as a workflow task.
+    if (e instanceof BudgetExceeded) throw wf.ApplicationFailure.nonRetryable(e.message, 'TrellisBudgetExceeded');
     throw e;
   }
 }

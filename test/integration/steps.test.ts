@@ -105,7 +105,10 @@ describe('agent step', () => {
   it('gates a tool whose policy wants a person, addressed by the agent step; a denial goes back to the model', async () => {
     const agent = { id: 'refunder', kind: 'agent', prompt: 'Agent: refund big order', tools: ['refund_order', 'lookup_order'], maxTurns: 3 };
     const approved = await h.client.start(spec([agent]));
-    await waitFor(() => h.client.status(approved), (v) => v.status === 'waiting');
+    await waitFor(
+      () => h.client.status(approved),
+      (v) => v.status === 'waiting',
+    );
     const view = await h.client.status(approved);
     expect(view.pending).toEqual([expect.objectContaining({ step: 'refunder', source: 'policy', title: 'Allow refund_order in step refunder?' })]);
     expect(effects).toHaveLength(0);
@@ -115,7 +118,10 @@ describe('agent step', () => {
 
     effects.length = 0;
     const denied = await h.client.start(spec([agent]));
-    await waitFor(() => h.client.status(denied), (v) => v.status === 'waiting');
+    await waitFor(
+      () => h.client.status(denied),
+      (v) => v.status === 'waiting',
+    );
     await h.client.deny(denied, 'refunder', { by: 'bob', comment: 'too much' });
     expect((await h.client.result(denied)).output).toEqual({ refunder: 'not refunded: a person said no' });
     expect(effects).toHaveLength(0);
@@ -133,8 +139,19 @@ describe('map step', () => {
           maxParallel: 2,
           step: { kind: 'tool', tool: 'sleep', args: { ms: '${item}', label: 'w${index}' } },
         },
-        { id: 'checks', kind: 'map', items: 'input.names', onItemError: 'continue', step: { kind: 'tool', tool: 'check_item', args: { name: '${item}' } } },
-        { id: 'loud', kind: 'map', items: 'input.names', step: { kind: 'llm', prompt: 'Shout ${item}', output: { type: 'object', properties: { loud: { type: 'string' } } } } },
+        {
+          id: 'checks',
+          kind: 'map',
+          items: 'input.names',
+          onItemError: 'continue',
+          step: { kind: 'tool', tool: 'check_item', args: { name: '${item}' } },
+        },
+        {
+          id: 'loud',
+          kind: 'map',
+          items: 'input.names',
+          step: { kind: 'llm', prompt: 'Shout ${item}', output: { type: 'object', properties: { loud: { type: 'string' } } } },
+        },
       ]),
       { input: { names: ['a', 'bad', 'c'] } },
     );
@@ -150,7 +167,9 @@ describe('map step', () => {
 
   it('fails the step naming the item when an item fails', async () => {
     const runId = await h.client.start(
-      spec([{ id: 'checks', kind: 'map', items: 'input.names', maxParallel: 1, step: { kind: 'tool', tool: 'check_item', args: { name: '${item}' } } }]),
+      spec([
+        { id: 'checks', kind: 'map', items: 'input.names', maxParallel: 1, step: { kind: 'tool', tool: 'check_item', args: { name: '${item}' } } },
+      ]),
       { input: { names: ['a', 'bad', 'c'] } },
     );
     await expect(h.client.result(runId)).rejects.toThrow('step "checks" failed: item 1: item bad is broken');
@@ -177,7 +196,16 @@ describe('budgets', () => {
   it('stops the run once its LLM tokens pass maxTokens, even under onError: continue', async () => {
     const runId = await h.client.start(
       spec(
-        [{ id: 'spend', kind: 'map', items: '[1, 2, 3, 4, 5, 6]', maxParallel: 1, onError: 'continue', step: { kind: 'llm', prompt: 'Spend tokens ${item}' } }],
+        [
+          {
+            id: 'spend',
+            kind: 'map',
+            items: '[1, 2, 3, 4, 5, 6]',
+            maxParallel: 1,
+            onError: 'continue',
+            step: { kind: 'llm', prompt: 'Spend tokens ${item}' },
+          },
+        ],
         { budget: { maxTokens: 250 } },
       ),
     );
