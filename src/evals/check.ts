@@ -1,0 +1,129 @@
+/**
+ * The checks of an eval case against the planner's result and the run's output, and the record each case
+ * leaves. Pure: the runner (run.ts) does the model calls and the runs, and hands their results here.
+ */
+import type { TokenUsage } from '../engine/state.js';
+import type { Spec } from '../spec/schema.js';
+import { partialMatch } from './match.js';
+import type { EvalCase } from './suite.js';
+
+/** pass; fail; skip: expected, but not checked because an earlier check failed (no plan to run, say). */
+export type CheckStatus = 'pass' | 'fail' | 'skip';
+
+/** Each expectation of the case, present only when the case has it (`plan` always: valid defaults to true). */
+export interface CaseChecks {
+  plan: CheckStatus;
+  tools?: CheckStatus;
+  notTools?: CheckStatus;
+  maxSteps?: CheckStatus;
+  output?: CheckStatus;
+}
+
+export interface CaseRecord {
+  name: string;
+  passed: boolean;
+  checks: CaseChecks;
+  /** Planner model calls, repairs included. */
+  attempts: number;
+  /** The planner's tokens (the run's own model calls are not counted here). */
+  tokens: TokenUsage;
+  /** Top-level steps of the plan; null without a valid plan. */
+  steps: number | null;
+  /** The tools the plan uses, sorted; empty without a valid plan. */
+  toolsUsed: string[];
+  /** Wall time of the case: planning, and the run when there is one. */
+  ms: number;
+  /** The first failure's message, null when the case passed; `failures` has all of them. */
+  failure: string | null;
+  failures: string[];
+  /** The run, when the case ran its plan. */
+  runId?: string;
+  output?: unknown;
+}
+
+/** What the planner gave: a valid spec, or why there is none. */
+export type PlanOutcome = { ok: true; spec: Spec } | { ok: false; message: string };
+
+/** What running the plan gave: its output, or why there is none (it failed, timed out, was refused). */
+export type RunOutcome = { ok: true; runId: string; output: unknown } | { ok: false; runId?: string; message: string };
+
+/** The names of the tools a spec calls: tool steps, agent steps' tools, map steps' tool sub-steps. Sorted. */
+export function planTools(spec: Spec): string[] {
+  const names = new Set<string>();
+  for (const step of spec.steps) {
+    if (step.kind === 'tool') names.add(step.tool);
+    else if (step.kind === 'agent') for (const t of step.tools) names.add(t);
+    else if (step.kind === 'map' && step.step.kind === 'tool') names.add(step.step.tool);
+  }
+  return [...names].sort();
+}
+
+export interface PlanChecks {
+  checks: CaseChecks;
+  failures: string[];
+  steps: number | null;
+  toolsUsed: string[];
+  /** Whether the case should go on to run the plan: it expects an output and every plan check passed. */
+  run: boolean;
+}
+
+/** The checks that read the plan alone: validity, tools, steps. */
+export function checkPlan(c: EvalCase, plan: PlanOutcome): PlanChecks {
+  const expect = c.expect ?? {};
+  const wantValid = expect.valid ?? true;
+  const failures: string[] = [];
+  const checks: CaseChecks = { plan: 'pass' };
+  const has = {
+    tools: expect.tools !== undefined,
+    notTools: expect.notTools !== undefined,
+    maxSteps: expect.maxSteps !== undefined,
+    output: expect.output !== undefined,
+  };
+  if (!plan.ok) {
+    if (wantValid) {
+      checks.plan = 'fail';
+      failures.push(`plan: ${plan.message}`);
+    }
+    for (const key of ['tools', 'notTools', 'maxSteps', 'output'] as const) if (has[key]) checks[key] = 'skip';
+    return { checks, failures, steps: null, toolsUsed: [], run: false };
+  }
+  const used = planTools(plan.spec);
+  const steps = plan.spec.steps.length;
+  if (!wantValid) {
+    checks.plan = 'fail';
+    failures.push('plan: expected no valid spec, got one');
+  }
+  if (expect.tools) {
+    const missing = expect.tools.filter((t) => !used.includes(t));
+    checks.tools = missing.length === 0 ? 'pass' : 'fail';
+    if (missing.length > 0) failures.push(`tools: the plan does not use ${list(missing)} (it uses ${used.length ? list(used) : 'no tools'})`);
+  }
+  if (expect.notTools) {
+    const used_ = expect.notTools.filter((t) => used.includes(t));
+    checks.notTools = used_.length === 0 ? 'pass' : 'fail';
+    if (used_.length > 0) failures.push(`notTools: the plan uses ${list(used_)}`);
+  }
+  if (expect.maxSteps !== undefined) {
+    checks.maxSteps = steps <= expect.maxSteps ? 'pass' : 'fail';
+    if (steps > expect.maxSteps) failures.push(`maxSteps: the plan has ${steps} steps, expected at most ${expect.maxSteps}`);
+  }
+  const planPassed = failures.length === 0;
+  if (has.output && !planPassed) checks.output = 'skip';
+  return { checks, failures, steps, toolsUsed: used, run: has.output && planPassed };
+}
+
+/** The output check: the run's output must contain the expected one. */
+export function checkOutput(expected: unknown, run: RunOutcome): { status: CheckStatus; failures: string[] } {
+  if (!run.ok) return { status: 'fail', failures: [`output: ${run.message}`] };
+  const diff = partialMatch(expected, run.output);
+  return { status: diff.length === 0 ? 'pass' : 'fail', failures: diff };
+}
+
+/** Whether every check that ran passed (a skipped check does not pass a case: something before it failed). */
+export function casePassed(checks: CaseChecks): boolean {
+  return Object.values(checks).every((s) => s === 'pass');
+}
+
+function list(names: readonly string[]): string {
+  return names.join(', ');
+}

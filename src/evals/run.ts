@@ -1,0 +1,178 @@
+/**
+ * Runs an eval suite: for each case the planner writes a spec for the goal (the same planSpec as `trellis plan`),
+ * the checks read it, and a case that expects an output runs its plan on Temporal and compares the result.
+ *
+ * Cases run one after another, never at once: a real model endpoint has rate limits (parallel cases would turn
+ * them into failures that say nothing about the prompts), token use and latency stay those of one case, and a
+ * person watching a terminal sees each case finish in order.
+ */
+import { randomUUID } from 'node:crypto';
+import OpenAI from 'openai';
+import type { TrellisClient } from '../client/client.js';
+import type { TokenUsage } from '../engine/state.js';
+import { planSpec } from '../planner/plan.js';
+import type { ToolCatalog } from '../spec/catalog.js';
+import { formatProblem } from '../spec/problems.js';
+import type { Spec } from '../spec/schema.js';
+import { casePassed, checkOutput, checkPlan, type CaseRecord, type PlanOutcome, type RunOutcome } from './check.js';
+import type { EvalCase } from './suite.js';
+
+/** Runs a planned spec and gives its output; the eval's only dependency on Temporal. */
+export interface SpecRunner {
+  run(spec: Spec, input: unknown, caseName: string): Promise<RunOutcome>;
+}
+
+export interface EvalOptions {
+  /** The OpenAI-compatible client the planner calls. */
+  llm: OpenAI;
+  model: string;
+  catalog: ToolCatalog;
+  /** Planner model calls per case, repairs included. Default 3. */
+  maxAttempts?: number;
+  /** The planner prompt template; default prompts/planner.md. */
+  prompt?: string;
+  /** Needed when a case expects an output. */
+  runner?: SpecRunner;
+  /** Called as each case ends, in order. */
+  onCase?: (record: CaseRecord, index: number, total: number) => void;
+}
+
+/**
+ * Runs the cases in order. A model endpoint that cannot be reached or refuses the credentials or the model
+ * (a connection error, 401, 403, 404) throws: no case could pass, and that is a setup problem, not a
+ * regression. Any other model error (a 500, say) fails the case it happened in.
+ */
+export async function runSuite(cases: readonly EvalCase[], options: EvalOptions): Promise<CaseRecord[]> {
+  const records: CaseRecord[] = [];
+  for (const [i, c] of cases.entries()) {
+    const record = await runCase(c, options);
+    records.push(record);
+    options.onCase?.(record, i, cases.length);
+  }
+  return records;
+}
+
+export async function runCase(c: EvalCase, options: EvalOptions): Promise<CaseRecord> {
+  const started = performance.now();
+  let attempts = 0;
+  let tokens: TokenUsage = { prompt: 0, completion: 0, total: 0 };
+  let plan: PlanOutcome;
+  try {
+    const result = await planSpec(options.llm, {
+      goal: c.goal,
+      catalog: options.catalog,
+      model: options.model,
+      ...(c.input !== undefined && { input: c.input }),
+      ...(options.maxAttempts !== undefined && { maxAttempts: options.maxAttempts }),
+      ...(options.prompt !== undefined && { prompt: options.prompt }),
+    });
+    attempts = result.attempts;
+    tokens = result.tokens;
+    plan = result.ok
+      ? { ok: true, spec: result.spec }
+      : {
+          ok: false,
+          message: `no valid spec after ${result.attempts} attempt(s): ${result.problems[0] ? formatProblem(result.problems[0]) : 'no problems reported'}${result.problems.length > 1 ? ` (and ${result.problems.length - 1} more)` : ''}`,
+        };
+  } catch (e) {
+    if (isSetupError(e)) throw e;
+    if (!(e instanceof OpenAI.APIError)) throw e;
+    plan = { ok: false, message: `the model endpoint refused the call: ${e.message}` };
+  }
+
+  const planned = checkPlan(c, plan);
+  const checks = { ...planned.checks };
+  const failures = [...planned.failures];
+  let run: RunOutcome | undefined;
+  if (planned.run && plan.ok) {
+    if (!options.runner) throw new Error(`case "${c.name}" expects an output, and the eval has no way to run a spec`);
+    run = await options.runner.run(plan.spec, c.input, c.name);
+    const out = checkOutput(c.expect?.output, run);
+    checks.output = out.status;
+    failures.push(...out.failures);
+  }
+  const passed = casePassed(checks);
+  return {
+    name: c.name,
+    passed,
+    checks,
+    attempts,
+    tokens,
+    steps: planned.steps,
+    toolsUsed: planned.toolsUsed,
+    ms: Math.round(performance.now() - started),
+    failure: failures[0] ?? null,
+    failures,
+    ...(run?.runId !== undefined && { runId: run.runId }),
+    ...(run?.ok && { output: run.output }),
+  };
+}
+
+/** Errors that no case can pass: the endpoint is not there, or refuses the key or the model. */
+export function isSetupError(e: unknown): boolean {
+  if (e instanceof OpenAI.APIConnectionError) return true;
+  return e instanceof OpenAI.APIError && (e.status === 401 || e.status === 403 || e.status === 404);
+}
+
+export interface TemporalRunnerOptions {
+  /** With a catalog, starting a run also checks tools and types (as `trellis run --tools` does). */
+  catalog?: ToolCatalog;
+  /** How long a run may take; then it is cancelled and the output check fails. */
+  timeoutMs: number;
+  /** How the timeout reads in messages ("5m"). */
+  timeoutText?: string;
+}
+
+/**
+ * Runs each spec on Temporal through the typed client, on the client's task queue: a worker with the same
+ * tools must be polling it. A run that waits for a person, or that no worker picks up, is cancelled at the
+ * timeout, so an eval never hangs.
+ */
+export function temporalRunner(client: TrellisClient, options: TemporalRunnerOptions): SpecRunner {
+  const limit = options.timeoutText ?? `${options.timeoutMs} ms`;
+  return {
+    async run(spec, input, caseName) {
+      let runId: string;
+      try {
+        runId = await client.start(spec, {
+          id: `eval-${slug(caseName)}-${randomUUID().slice(0, 8)}`,
+          ...(input !== undefined && { input }),
+          ...(options.catalog && { tools: options.catalog }),
+        });
+      } catch (e) {
+        return { ok: false, message: `the run was refused: ${(e as Error).message.replace(/\n/g, '; ')}` };
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), options.timeoutMs)));
+      const result = client.result(runId);
+      result.catch(() => {}); // settled below, or abandoned at the timeout
+      try {
+        const ended = await Promise.race([result, timedOut]);
+        if (ended === 'timeout') {
+          const view = await client.status(runId).catch(() => undefined);
+          await client.cancel(runId).catch(() => {});
+          const why =
+            view && view.pending.length > 0
+              ? `it waits for a person: ${view.pending.map((p) => `"${p.step}"`).join(', ')}`
+              : `status ${view?.status ?? 'unknown'}: is a worker with the same tools polling task queue "${client.config.taskQueue}"?`;
+          return { ok: false, runId, message: `the run ${runId} did not end within ${limit} (${why}); it was cancelled` };
+        }
+        return { ok: true, runId, output: ended.output };
+      } catch (e) {
+        return { ok: false, runId, message: `the run ${runId} failed: ${(e as Error).message}` };
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+function slug(name: string): string {
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 40) || 'case'
+  );
+}
