@@ -13,6 +13,7 @@ import { registerList } from './commands/list.js';
 import { registerMockLlm } from './commands/mock-llm.js';
 import { registerRun } from './commands/run.js';
 import { registerPlan } from './commands/plan.js';
+import { registerEval } from './commands/eval.js';
 import { registerStatus } from './commands/status.js';
 import { registerWorker } from './commands/worker.js';
 import { WorkFailed } from './client.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerSchema(program);
   registerRun(program);
   registerPlan(program);
+  registerEval(program);
   registerApprove(program);
   registerStatus(program);
   registerList(program);

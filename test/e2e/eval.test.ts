@@ -1,0 +1,238 @@
+/**
+ * `trellis eval` as users run it: real `trellis mock-llm` and `trellis worker` processes, the shared Temporal dev
+ * server, and the eval as its own process. The sample suite (examples/evals) passes with its mock script, cases
+ * with an expected output really run on Temporal; a regressed model (test/fixtures/evals) fails the
+ * expectations it breaks; a bad suite, no model endpoint or no Temporal exit 2.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, ROOT, lines, runCli } from '../helpers/cli.js';
+import { temporalAddress, temporalNamespace } from '../helpers/temporal.js';
+
+const taskQueue = `e2e-eval-${randomUUID()}`;
+const children: ChildProcess[] = [];
+/** The sample's mock (the worker's model too) and the regressed model's mock. */
+let sampleLlm: string;
+let regressedLlm: string;
+let temporal: Record<string, string>;
+let dir: string;
+
+function startDaemon(args: string[], extraEnv: Record<string, string> = {}): Promise<string> {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`trellis ${args.join(' ')} exited (${code}): ${stderr}`)));
+  });
+}
+
+const evalCli = (args: string[], env: Record<string, string>) => runCli(['eval', ...args], { env: { ...temporal, ...env }, timeoutMs: 90_000 });
+
+/** The table's row for a case, split into its columns (two or more spaces apart). */
+function row(stdout: string, name: string): string[] {
+  const line = lines(stdout).find((l) => l.startsWith(`${name} `));
+  if (!line) throw new Error(`no row for ${name} in:\n${stdout}`);
+  return line.split(/ {2,}/);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'trellis-e2e-eval-'));
+  [sampleLlm, regressedLlm] = await Promise.all([
+    startDaemon(['mock-llm', '--script', 'examples/evals/mock-llm.json']),
+    startDaemon(['mock-llm', '--script', 'test/fixtures/evals/mock-llm.json']),
+  ]);
+  temporal = { TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: temporalNamespace(), TRELLIS_TASK_QUEUE: taskQueue };
+  // The worker's llm steps use the sample's mock, as the suite's header comment says.
+  await startDaemon(['worker', '--tools', 'examples/tools.ts'], { ...temporal, OPENAI_BASE_URL: sampleLlm, TRELLIS_LOG_LEVEL: 'info' });
+}, 60_000);
+
+afterAll(async () => {
+  for (const c of children) c.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('trellis eval', () => {
+  it('passes the sample suite: plans checked, and the cases with an output run on Temporal', async () => {
+    const r = await evalCli(['examples/evals/support.yaml'], { OPENAI_BASE_URL: sampleLlm });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(lines(r.stdout)[1]).toMatch(/^case +plan +tools +steps +output +tokens +ms +note$/);
+    expect(row(r.stdout, 'damage-check').slice(0, 5)).toEqual(['damage-check', 'ok, 1 try', 'ok', 'ok (2)', 'ok']);
+    expect(row(r.stdout, 'refund-damaged').slice(0, 5)).toEqual(['refund-damaged', 'ok, 1 try', 'ok', 'ok (4)', '-']);
+    expect(row(r.stdout, 'reply-to-ticket').slice(0, 5)).toEqual(['reply-to-ticket', 'ok, 1 try', 'ok', 'ok (3)', 'ok']);
+    expect(row(r.stdout, 'research-brief').slice(0, 5)).toEqual(['research-brief', 'ok, 1 try', 'ok', 'ok (6)', '-']);
+    expect(lines(r.stdout).at(-1)).toBe('4 passed, 0 failed');
+    // Progress, one line per case as it ends, on stderr.
+    expect(lines(r.stderr)).toEqual([
+      expect.stringMatching(/^\[1\/4\] damage-check: passed \(\d+\.\d s\)$/),
+      expect.stringMatching(/^\[2\/4\] refund-damaged: passed/),
+      expect.stringMatching(/^\[3\/4\] reply-to-ticket: passed/),
+      expect.stringMatching(/^\[4\/4\] research-brief: passed/),
+    ]);
+  });
+
+  it('--json prints the per-case records, with the run and its output', async () => {
+    const r = await evalCli(['examples/evals/support.yaml', '--json', '--case', 'damage-check'], { OPENAI_BASE_URL: sampleLlm });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ suite: 'support', passed: 1, failed: 0 });
+    expect(out.cases).toEqual([
+      {
+        name: 'damage-check',
+        passed: true,
+        checks: { plan: 'pass', tools: 'pass', notTools: 'pass', maxSteps: 'pass', output: 'pass' },
+        attempts: 1,
+        tokens: { prompt: expect.any(Number), completion: expect.any(Number), total: expect.any(Number) },
+        steps: 2,
+        toolsUsed: ['lookup_order'],
+        ms: expect.any(Number),
+        failure: null,
+        failures: [],
+        runId: expect.stringMatching(/^eval-damage-check-/),
+        // damaged comes from the run's own llm step, answered by the worker's model.
+        output: { orderId: 'A-1001', damaged: false, reason: 'The customer does not report any damage.' },
+      },
+    ]);
+    expect(out.cases[0].tokens.total).toBeGreaterThan(0);
+    // The run is a real Temporal run: its status is there to read.
+    const status = await runCli(['status', out.cases[0].runId, '--json'], { env: temporal });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      status: 'completed',
+      steps: { order: { status: 'completed' }, assess: { status: 'completed' } },
+    });
+  });
+
+  it('exits 1 on a regression, naming the expectation each failing case broke', async () => {
+    const r = await evalCli(['test/fixtures/evals/regressions.yaml', '--case', 'drops-tool', 'too-many-steps', 'wrong-output', 'passes'], {
+      OPENAI_BASE_URL: regressedLlm,
+    });
+    expect(r.code, r.stderr + r.stdout).toBe(1);
+    expect(row(r.stdout, 'drops-tool')).toEqual([
+      'drops-tool',
+      'ok, 1 try',
+      'FAIL',
+      '2',
+      '-',
+      expect.stringMatching(/^\d+$/),
+      expect.stringMatching(/^\d+$/),
+      'tools: the plan does not use refund_order (it uses lookup_order)',
+    ]);
+    expect(row(r.stdout, 'too-many-steps')).toContain('maxSteps: the plan has 6 steps, expected at most 3');
+    expect(row(r.stdout, 'too-many-steps').slice(2, 4)).toEqual(['ok', 'FAIL (6)']);
+    // This one ran on Temporal: the plan was fine, the output is not.
+    expect(row(r.stdout, 'wrong-output').slice(2, 5)).toEqual(['ok', '1', 'FAIL']);
+    expect(row(r.stdout, 'wrong-output')).toContain('output.status: expected "refunded", got "delivered"');
+    expect(row(r.stdout, 'passes').slice(1, 5)).toEqual(['ok, 1 try', 'ok', 'ok (1)', 'ok']);
+    expect(lines(r.stdout).at(-1)).toBe('1 passed, 3 failed');
+  });
+
+  it('a model that never writes a valid plan fails its case (valid: true is the default), exit 1', async () => {
+    const r = await evalCli(['test/fixtures/evals/regressions.yaml', '--case', 'hopeless', '--attempts', '2', '--json'], {
+      OPENAI_BASE_URL: regressedLlm,
+    });
+    expect(r.code, r.stderr).toBe(1);
+    const [c] = JSON.parse(r.stdout).cases;
+    expect(c).toMatchObject({ name: 'hopeless', passed: false, attempts: 2, steps: null, checks: { plan: 'fail' } });
+    expect(c.failure).toBe('plan: no valid spec after 2 attempt(s): steps[3].tool: unknown tool "refnud_order" (did you mean "refund_order"?)');
+
+    const human = await evalCli(['test/fixtures/evals/regressions.yaml', '--case', 'hopeless', '--attempts', '2'], { OPENAI_BASE_URL: regressedLlm });
+    expect(human.code).toBe(1);
+    expect(row(human.stdout, 'hopeless').slice(1, 5)).toEqual(['FAIL, 2 tries', '-', '-', '-']);
+    expect(lines(human.stdout).at(-1)).toBe('0 passed, 1 failed');
+  });
+  it('cancels a run that has not ended by --run-timeout (one waiting for a person), and fails its case', async () => {
+    const r = await evalCli(['test/fixtures/evals/regressions.yaml', '--case', 'waits', '--run-timeout', '3s', '--json'], {
+      OPENAI_BASE_URL: regressedLlm,
+    });
+    expect(r.code, r.stderr).toBe(1);
+    const [c] = JSON.parse(r.stdout).cases;
+    expect(c.checks).toEqual({ plan: 'pass', output: 'fail' });
+    expect(c.failure).toBe(`output: the run ${c.runId} did not end within 3s (it waits for a person: "ok"); it was cancelled`);
+    // The cancellation was requested; the run records it in a moment.
+    let status = '';
+    for (let i = 0; i < 50 && status !== 'cancelled'; i++) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+      status = JSON.parse((await runCli(['status', c.runId, '--json'], { env: temporal })).stdout).status;
+    }
+    expect(status).toBe('cancelled');
+  });
+});
+
+describe('trellis eval: exit 2 for what is not a regression', () => {
+  it('a bad suite file: every problem, by path', async () => {
+    const file = path.join(dir, 'bad.yaml');
+    await writeFile(
+      file,
+      [
+        'name: bad',
+        'cases:',
+        '  - { name: a, goal: one }',
+        '  - { name: b, goal: two, expect: { tools: [lookup_order] } }',
+        '  - { name: c, goal: three, expect: { maxSteps: 2.5, toolz: [x] } }',
+      ].join('\n'),
+    );
+    const r = await evalCli([file, '--tools', 'examples/tools.ts'], { OPENAI_BASE_URL: sampleLlm });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(lines(r.stderr)).toEqual([
+      `trellis: invalid suite ${file}:`,
+      'cases[2].expect.maxSteps: expected a whole number, got number 2.5',
+      'cases[2].expect.toolz: unknown field "toolz" (did you mean "tools"?)',
+    ]);
+  });
+
+  it('a YAML syntax error, an unknown tool in an expectation, a missing file, an unknown case', async () => {
+    const syntax = path.join(dir, 'syntax.yaml');
+    await writeFile(syntax, 'name: s\ncases:\n  - name: a\n   goal: b\n');
+    const r1 = await evalCli([syntax], { OPENAI_BASE_URL: sampleLlm });
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toMatch(/invalid suite .*syntax\.yaml:\nline \d+, column \d+: invalid YAML/);
+
+    const typo = path.join(dir, 'typo.yaml');
+    await writeFile(
+      typo,
+      `name: t\ntools: ${path.join(ROOT, 'examples/tools.ts')}\ncases:\n  - { name: a, goal: g, expect: { tools: [refnud_order] } }\n`,
+    );
+    const r2 = await evalCli([typo], { OPENAI_BASE_URL: sampleLlm });
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain('cases[0].expect.tools[0]: unknown tool "refnud_order" (did you mean "refund_order"?)');
+
+    const r3 = await evalCli([path.join(dir, 'nope.yaml')], { OPENAI_BASE_URL: sampleLlm });
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toMatch(/cannot read .*nope\.yaml: no such file/);
+
+    const r4 = await evalCli(['examples/evals/support.yaml', '--case', 'nosuch'], { OPENAI_BASE_URL: sampleLlm });
+    expect(r4.code).toBe(2);
+    expect(r4.stderr).toContain(
+      'no case named "nosuch" in examples/evals/support.yaml; its cases: damage-check, refund-damaged, reply-to-ticket, research-brief',
+    );
+  });
+
+  it('no model endpoint', async () => {
+    const r = await evalCli(['examples/evals/support.yaml', '--case', 'research-brief'], { OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot reach the model at http:\/\/127\.0\.0\.1:1\/v1/);
+  });
+
+  it('no Temporal when a case needs to run, found before any model call', async () => {
+    const before = await fetch(`${sampleLlm.replace(/\/v1$/, '')}/_mock/requests`).then((res) => res.json() as Promise<unknown[]>);
+    const r = await evalCli(['examples/evals/support.yaml'], { OPENAI_BASE_URL: sampleLlm, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot reach Temporal at 127\.0\.0\.1:1/);
+    const after = await fetch(`${sampleLlm.replace(/\/v1$/, '')}/_mock/requests`).then((res) => res.json() as Promise<unknown[]>);
+    expect(after.length).toBe(before.length);
+    // A suite whose cases only check plans needs no Temporal.
+    const plansOnly = await evalCli(['examples/evals/support.yaml', '--case', 'refund-damaged', 'research-brief'], {
+      OPENAI_BASE_URL: sampleLlm,
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+    });
+    expect(plansOnly.code, plansOnly.stderr).toBe(0);
+  });
+});
