@@ -4,7 +4,7 @@
  * the SDK's replayer. A change that breaks determinism (a step started in another order, a timer added, a
  * condition moved) fails here instead of stranding runs in production.
  *
- * To record them again (after an intended, versioned change): RECORD_HISTORIES=1 npx vitest run test/integration/replay.test.ts
+ * To record them again (after an intended, versioned change): RECORD_HISTORIES=1 npx vitest run test/integration/replay.test.ts (or RECORD_HISTORIES=name,name for some)
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -20,7 +20,8 @@ import { startHarness } from '../helpers/harness.js';
 const dir = fileURLToPath(new URL('../histories/', import.meta.url));
 
 /** Runs that exercise every primitive: activities, parallel starts, skips, a timer, an update, a signal, a policy gate, an llm call. */
-const recorded: Array<{ name: string; spec: Spec; input?: unknown; drive?: (approve: (step: string, by: string) => Promise<void>) => Promise<void> }> = [
+type Answer = (step: string, by: string, approved?: boolean, comment?: string) => Promise<void>;
+const recorded: Array<{ name: string; spec?: Spec; goal?: string; input?: unknown; drive?: (answer: Answer) => Promise<void> }> = [
   {
     name: 'refund-approved',
     input: { orderId: 'A1-broken' },
@@ -29,9 +30,20 @@ const recorded: Array<{ name: string; spec: Spec; input?: unknown; drive?: (appr
       name: 'refund',
       steps: [
         { id: 'order', kind: 'tool', tool: 'lookup_order', args: { orderId: '${input.orderId}' } },
-        { id: 'assess', kind: 'llm', prompt: 'Customer note: ${steps.order.note}', output: { type: 'object', properties: { damaged: { type: 'boolean' } }, required: ['damaged'] } },
+        {
+          id: 'assess',
+          kind: 'llm',
+          prompt: 'Customer note: ${steps.order.note}',
+          output: { type: 'object', properties: { damaged: { type: 'boolean' } }, required: ['damaged'] },
+        },
         { id: 'ok', kind: 'approval', when: 'steps.assess.damaged', title: 'Refund ${steps.order.total}?', timeout: '1h' },
-        { id: 'refund', kind: 'tool', when: 'steps.ok.approved', tool: 'refund_order', args: { orderId: '${input.orderId}', amount: '${steps.order.total}' } },
+        {
+          id: 'refund',
+          kind: 'tool',
+          when: 'steps.ok.approved',
+          tool: 'refund_order',
+          args: { orderId: '${input.orderId}', amount: '${steps.order.total}' },
+        },
       ],
       output: { refunded: '${steps.refund != null}' },
     },
@@ -65,28 +77,92 @@ const recorded: Array<{ name: string; spec: Spec; input?: unknown; drive?: (appr
     },
     drive: (approve) => approve('refund', 'erin'),
   },
+  {
+    name: 'agent-map-budget',
+    spec: {
+      version: 1,
+      name: 'agent-map',
+      budget: { maxSteps: 50, maxTokens: 100000 },
+      steps: [
+        { id: 'agent', kind: 'agent', prompt: 'Agent: look up R1', tools: ['lookup_order'], maxTurns: 3 },
+        {
+          id: 'items',
+          kind: 'map',
+          items: '["a", "bad", "c"]',
+          maxParallel: 2,
+          onItemError: 'continue',
+          step: { kind: 'tool', tool: 'check_item', args: { name: '${item}' } },
+        },
+        { id: 'notes', kind: 'map', items: '[1, 2]', step: { kind: 'llm', prompt: 'Customer note: item ${item}' } },
+      ],
+    },
+  },
+  {
+    // a goal run whose plan is denied mid-run with a comment, then replanned
+    name: 'goal-replan',
+    goal: 'Refund order R4',
+    drive: (answer) => answer('ok', 'alice', false, 'refund only half'),
+  },
 ];
 
+const plans = {
+  first: {
+    version: 1,
+    name: 'refund-r4',
+    steps: [
+      { id: 'order', kind: 'tool', tool: 'lookup_order', args: { orderId: 'R4' } },
+      { id: 'ok', kind: 'approval', title: 'Refund ${steps.order.total}?' },
+      { id: 'refund', kind: 'tool', tool: 'refund_order', when: 'steps.ok.approved', args: { orderId: 'R4', amount: '${steps.order.total}' } },
+    ],
+  },
+  second: {
+    version: 1,
+    name: 'half-refund-r4',
+    steps: [
+      { id: 'order', kind: 'tool', tool: 'lookup_order', args: { orderId: 'R4' } },
+      { id: 'refund', kind: 'tool', tool: 'refund_order', args: { orderId: 'R4', amount: '${steps.order.total / 2}' } },
+    ],
+  },
+};
+
 describe('replay', () => {
-  it.skipIf(!process.env.RECORD_HISTORIES)('records histories of real runs', async () => {
-    const h = await startHarness({ tools, rules: [{ match: 'Customer note', reply: { damaged: true } }] });
-    try {
-      for (const r of recorded) {
-        const runId = await h.client.start(r.spec, { input: r.input, id: `replay-${r.name}` });
-        if (r.drive) {
-          await r.drive(async (step, by) => {
-            for (let i = 0; i < 100 && !(await h.client.status(runId)).pending.some((p) => p.step === step); i++) await new Promise((res) => setTimeout(res, 100));
-            await h.client.approve(runId, step, { by });
-          });
+  it.skipIf(!process.env.RECORD_HISTORIES)(
+    'records histories of real runs',
+    async () => {
+      const h = await startHarness({
+        tools,
+        rules: [
+          { match: 'Customer note: item', reply: 'noted' },
+          { match: 'Customer note', reply: { damaged: true } },
+          { match: 'Agent: look up R1', lastMessage: 'Agent: look up R1', toolCalls: [{ name: 'lookup_order', arguments: { orderId: 'R1' } }] },
+          { match: 'Agent: look up R1', reply: 'R1 costs 40' },
+          { match: '^Goal: Refund order R4.*refund only half', reply: plans.second },
+          { match: '^Goal: Refund order R4', reply: plans.first },
+        ],
+      });
+      // RECORD_HISTORIES=1 records all; RECORD_HISTORIES=name,name only those.
+      const only = process.env.RECORD_HISTORIES === '1' ? undefined : process.env.RECORD_HISTORIES!.split(',');
+      try {
+        for (const r of recorded.filter((x) => !only || only.includes(x.name))) {
+          const id = `replay-${r.name}-${Date.now()}`;
+          const runId = r.goal ? await h.client.startGoal(r.goal, { id }) : await h.client.start(r.spec!, { input: r.input, id });
+          if (r.drive) {
+            await r.drive(async (step, by, approved = true, comment) => {
+              for (let i = 0; i < 100 && !(await h.client.status(runId)).pending.some((p) => p.step === step); i++)
+                await new Promise((res) => setTimeout(res, 100));
+              await (approved ? h.client.approve(runId, step, { by }) : h.client.deny(runId, step, { by, ...(comment && { comment }) }));
+            });
+          }
+          await h.client.result(runId);
+          const history = await h.client.temporal.workflow.getHandle(runId).fetchHistory();
+          await writeFile(path.join(dir, `${r.name}.history.pb`), temporal.api.history.v1.History.encode(history).finish());
         }
-        await h.client.result(runId);
-        const history = await h.client.temporal.workflow.getHandle(runId).fetchHistory();
-        await writeFile(path.join(dir, `${r.name}.history.pb`), temporal.api.history.v1.History.encode(history).finish());
+      } finally {
+        await h.stop();
       }
-    } finally {
-      await h.stop();
-    }
-  }, 120_000);
+    },
+    120_000,
+  );
 
   it('replays every recorded history against the current workflow code', async () => {
     const files = (await readdir(dir)).filter((f) => f.endsWith('.history.pb'));
