@@ -43,9 +43,10 @@ Exit codes: 0 every case passed; 1 an expectation failed (a regression); 2 a bad
 endpoint, or no Temporal connection when a case needs to run.
 
 Example:
-  $ trellis mock-llm --script examples/evals/mock-llm.json     # prints the URL for OPENAI_BASE_URL
-  $ trellis worker --tools examples/tools.ts                   # for the cases that run their plan
-  $ trellis eval examples/evals/support.yaml`;
+  $ trellis mock-llm --script examples/evals/mock-llm.json     # prints its URL
+  $ export OPENAI_BASE_URL=<that URL>                          # the planner's model, and the worker's
+  $ trellis worker --tools examples/tools.ts &                 # for the cases that run their plan
+  $ trellis eval examples/evals/support.yaml --case damage-check research-brief`;
 
 export function registerEval(program: Command): void {
   program
@@ -53,7 +54,7 @@ export function registerEval(program: Command): void {
     .description('run a suite of goals against the planner (and Temporal, for expected outputs); a table of results; exit 1 on a regression')
     .argument('<suite>', 'the suite file (YAML or JSON)')
     .option('--tools <module>', "the tools module (default: the suite's own tools, relative to the suite file)")
-    .option('--case <name...>', 'run only these cases')
+    .option('--case <name...>', 'run only these cases (after SUITE, or repeated: --case a --case b)')
     .option('--json', 'print { "suite", "model", "passed", "failed", "cases": [per-case records] }')
     .option('--attempts <n>', 'planner model calls per case, repairs included', '3')
     .option('--run-timeout <duration>', 'how long a run may take before it is cancelled and its case fails', '5m')
