@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { catalogOf } from '../../spec/catalog.js';
 import { parseInput, WorkFailed } from '../client.js';
@@ -74,6 +75,8 @@ export function registerPlan(program: Command): void {
       }
       const text = `${JSON.stringify(result.spec, null, 2)}\n`;
       if (opts.out !== undefined) {
+        // A spec library folder (specs/ by default) may not exist yet.
+        await mkdir(dirname(opts.out), { recursive: true });
         await writeFile(opts.out, text);
         if (!opts.json) process.stderr.write(`wrote ${opts.out}: a valid spec after ${result.attempts} attempt(s), ${result.tokens.total} tokens\n`);
       } else if (!opts.json) process.stdout.write(text);

@@ -21,6 +21,7 @@ export function registerStatus(program: Command): void {
                 ...(s.reason && { reason: s.reason }),
                 attempts: s.attempts,
                 ...(s.tokens && { tokens: s.tokens }),
+                ...(s.run && { run: s.run }),
               },
             ]),
           );
@@ -31,20 +32,34 @@ export function registerStatus(program: Command): void {
             ...(p.approvers && { approvers: p.approvers }),
             ...(p.deadline && { deadline: p.deadline }),
           }));
-          process.stdout.write(
-            `${JSON.stringify({ runId: view.workflowId, status: view.status, steps, pending, output: view.output, ...(view.error && { error: view.error }), tokens: view.tokens }, null, 2)}\n`,
-          );
+          const goal = view.goal !== undefined ? { goal: view.goal, ...(view.spec && { spec: view.spec }) } : {};
+          const json = {
+            runId: view.workflowId,
+            status: view.status,
+            steps,
+            pending,
+            output: view.output,
+            ...(view.error && { error: view.error }),
+            tokens: view.tokens,
+            executed: view.executed,
+            ...goal,
+          };
+          process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
           return;
         }
         const lines = [`${view.workflowId} (${view.name}): ${view.status}${view.error ? ` — ${view.error}` : ''}`];
+        if (view.goal !== undefined) lines.push(`  goal: ${view.goal}`);
         for (const [id, s] of Object.entries(view.steps)) {
-          const detail = s.status === 'completed' ? ` ${truncate(JSON.stringify(s.output))}` : s.reason ? ` (${s.reason})` : '';
+          const detail =
+            s.status === 'completed' ? ` ${truncate(JSON.stringify(s.output))}` : s.reason ? ` (${s.reason})` : s.run ? ` (child run ${s.run})` : '';
           lines.push(`  ${id.padEnd(16)} ${s.status.padEnd(9)}${detail}`);
         }
-        for (const p of view.pending)
-          lines.push(
-            `  waiting for a person: ${p.step}: ${p.title}${p.approvers ? ` (approvers: ${p.approvers.join(', ')})` : ''}\n    trellis approve ${view.workflowId} ${p.step} [--deny] [--by NAME]`,
-          );
+        for (const p of view.pending) {
+          if (p.source === 'plan' && p.details) lines.push(`  the plan:\n${p.details.replace(/^/gm, '    ')}`);
+          const who = p.approvers ? ` (approvers: ${p.approvers.join(', ')})` : '';
+          const deny = p.source === 'plan' ? '[--deny --comment "what to change"]' : '[--deny]';
+          lines.push(`  waiting for a person: ${p.step}: ${p.title}${who}\n    trellis approve ${view.workflowId} ${p.step} ${deny} [--by NAME]`);
+        }
         if (view.status === 'completed') lines.push(`  output: ${JSON.stringify(view.output)}`);
         process.stdout.write(`${lines.join('\n')}\n`);
       });
