@@ -137,7 +137,11 @@ export class RunSession {
   refreshStatus(running = `Running ${this.name}`): void {
     const waiting = [...this.gates.values()].filter((g) => !g.decision);
     this.setStatus(waiting.length > 0 ? 'waiting' : 'running');
-    wf.setCurrentDetails(waiting.length > 0 ? `Waiting for a person: ${waiting.map((g) => `${g.step} (${g.title})`).join('; ')}` : running);
+    if (waiting.length === 0) return wf.setCurrentDetails(running);
+    // A plan under review is shown whole in the UI's current details, so the reviewer can read it there.
+    const plan = waiting.find((g) => g.source === 'plan');
+    const asked = `Waiting for a person: ${waiting.map((g) => `${g.step} (${g.title})`).join('; ')}`;
+    wf.setCurrentDetails(plan?.details ? `${asked}\n\n**Plan**\n\n${plan.details}` : asked);
   }
 
   /** Opens a gate and waits for its answer or its timeout; undefined when the timeout fails the step. */
