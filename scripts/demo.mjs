@@ -41,15 +41,16 @@ const link = server.uiUrl ? `${server.uiUrl}/namespaces/${server.namespace}/work
 say(`\nStarted ${runId}: ${spec.description}`);
 say(`Temporal UI: ${link}`);
 
-const waitForPerson = async (step) => {
+const waitForPersonIn = async (run, step) => {
   for (;;) {
-    const view = await client.status(runId);
+    const view = await client.status(run);
     const pending = view.pending.find((p) => p.step === step);
     if (pending) return { view, pending };
     if (view.status !== 'running' && view.status !== 'waiting') throw new Error(`the run ended (${view.status}) before ${step} asked for a person`);
     await new Promise((r) => setTimeout(r, 200));
   }
 };
+const waitForPerson = (step) => waitForPersonIn(runId, step);
 
 const { view, pending } = await waitForPerson('ok');
 say(`\nThe run is ${view.status}:`);
@@ -90,6 +91,17 @@ if (interactive) {
       .map(([id, s]) => `${id} ${s.status}`)
       .join(', ')}; LLM tokens: ${result.tokens.total}`,
   );
-  say(`The run is kept in .trellis/dev.db: \`npm run temporal\` brings the server back, then open ${link}`);
+
+  // The same engine, with the model writing the spec: a goal run whose plan a person approves first.
+  const goal = 'Tell me whether order A-1004 arrived damaged';
+  say(`\nNow the model writes the plan. Goal: "${goal}" (a goal run with a review)`);
+  const goalRun = await client.startGoal(goal, { review: true });
+  const review = await waitForPersonIn(goalRun, 'plan');
+  say(`The plan waits for a review (step "plan"):\n${review.pending.details.replace(/^/gm, '    ')}`);
+  await client.approve(goalRun, 'plan', { by: 'demo-approver' });
+  const planned = await client.result(goalRun);
+  say(`Completed (${planned.plans} plan, ${planned.tokens.total} LLM tokens with the planner). Output:`);
+  say(JSON.stringify(planned.output, null, 2));
+  say(`The runs are kept in .trellis/dev.db: \`npm run temporal\` brings the server back, then open ${link}`);
   await shutdown();
 }
