@@ -1,15 +1,16 @@
 /**
- * The step graph: a step depends on every step it references as `steps.X` and on every id in `after`.
- * Pure functions over a spec that already passed the shape check.
+ * The step graph: a step depends on every step it references as `steps.X` (in any of its sites: a map's items and
+ * sub-step and a call's input included) and on every id in `after`. Pure functions over a spec that already passed
+ * the shape check.
  */
 import { compileExpression } from './expression.js';
 import type { Spec, Step } from './schema.js';
-import { stepSites } from './sites.js';
+import { stepSites, type ExpressionSite } from './sites.js';
 import { parseTemplate } from './template.js';
 
-/** Expression sources in a site: the condition itself, or each `${...}` of a template. */
-export function siteExpressions(site: { kind: 'condition' | 'template'; text: string }): Array<{ source: string; offset: number }> {
-  if (site.kind === 'condition') return [{ source: site.text, offset: 0 }];
+/** Expression sources in a site: a condition or a bare expression (a map's items) whole, or each `${...}` of a template. */
+export function siteExpressions(site: Pick<ExpressionSite, 'kind' | 'text'>): Array<{ source: string; offset: number }> {
+  if (site.kind !== 'template') return [{ source: site.text, offset: 0 }];
   return parseTemplate(site.text).flatMap((p) => (typeof p === 'string' ? [] : [{ source: p.expression, offset: p.offset }]));
 }
 

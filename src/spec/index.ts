@@ -10,6 +10,7 @@ export * from './expression.js';
 export * from './template.js';
 export * from './sites.js';
 export * from './graph.js';
+export * from './uses.js';
 export * from './step-output.js';
 export * from './parse.js';
 export * from './validate.js';

@@ -1,10 +1,13 @@
 /**
- * The step graph as a Mermaid flowchart. Approvals are hexagons, waits are circles, conditional steps have a
- * dashed border and show their condition, and an `after`-only dependency is a dotted edge.
+ * The step graph as a Mermaid flowchart. Approvals are hexagons, waits are circles, agents are stadiums (a loop of
+ * model and tool calls), maps are parallelograms (one sub-step per item), calls are subroutines (another spec);
+ * conditional steps have a dashed border and show their condition, steps that may call a tool a person must
+ * approve have a red border, and an `after`-only dependency is a dotted edge.
  */
 import type { ToolCatalog } from './catalog.js';
 import { stepDependencies } from './graph.js';
-import type { Spec, Step } from './schema.js';
+import type { MapSubStep, Spec, Step } from './schema.js';
+import { stepTools } from './uses.js';
 
 export function toMermaid(spec: Spec, tools?: ToolCatalog): string {
   const lines = ['flowchart TD'];
@@ -14,7 +17,7 @@ export function toMermaid(spec: Spec, tools?: ToolCatalog): string {
     lines.push(`  ${step.id}${shape(step, label(step))}`);
     if (step.kind === 'approval') classes.approval!.push(step.id);
     if (step.when !== undefined) classes.conditional!.push(step.id);
-    if (step.kind === 'tool' && (tools?.get(step.tool)?.approval ?? 'never') !== 'never') classes.gated!.push(step.id);
+    if (stepTools(step).some((name) => (tools?.get(name)?.approval ?? 'never') !== 'never')) classes.gated!.push(step.id);
   });
   spec.steps.forEach((step, index) => {
     const after = new Set(step.after ?? []);
@@ -38,7 +41,7 @@ function label(step: Step): string {
       parts.push(`tool ${step.tool}`);
       break;
     case 'llm':
-      parts.push(step.output ? 'llm (structured)' : 'llm');
+      parts.push(modelLabel(step));
       break;
     case 'approval':
       parts.push(`approval: ${truncate(step.title)}`);
@@ -46,15 +49,47 @@ function label(step: Step): string {
     case 'wait':
       parts.push(`wait ${step.duration}`);
       break;
+    case 'agent':
+      parts.push(
+        truncate(`agent: tools ${step.tools.join(', ')}`),
+        `at most ${step.maxTurns} turn${step.maxTurns === 1 ? '' : 's'}${step.output ? ', structured' : ''}`,
+      );
+      break;
+    case 'map':
+      parts.push(`map over ${truncate(step.items)}: ${subStep(step.step)}`);
+      break;
+    case 'call':
+      parts.push(`call ${step.spec}`);
+      break;
   }
   if (step.when !== undefined) parts.push(`when ${truncate(step.when)}`);
   return parts.map(escape).join('<br/>');
 }
 
+function modelLabel(call: { output?: unknown }): string {
+  return call.output ? 'llm (structured)' : 'llm';
+}
+
+function subStep(step: MapSubStep): string {
+  return step.kind === 'tool' ? `tool ${step.tool}` : modelLabel(step);
+}
+
 function shape(step: Step, text: string): string {
-  if (step.kind === 'approval') return `{{"${text}"}}`;
-  if (step.kind === 'wait') return `(("${text}"))`;
-  return `["${text}"]`;
+  switch (step.kind) {
+    case 'approval':
+      return `{{"${text}"}}`;
+    case 'wait':
+      return `(("${text}"))`;
+    case 'agent':
+      return `(["${text}"])`;
+    case 'map':
+      return `[/"${text}"/]`;
+    case 'call':
+      return `[["${text}"]]`;
+    case 'tool':
+    case 'llm':
+      return `["${text}"]`;
+  }
 }
 
 function truncate(text: string, max = 48): string {

@@ -10,9 +10,10 @@ export type ProblemCode =
   | 'INVALID_ID'
   | 'DUPLICATE_ID'
   | 'UNKNOWN_TOOL'
+  | 'UNKNOWN_SPEC' // a call step names a spec that the spec library does not hold
   | 'UNKNOWN_STEP' // `after` or an expression names a step that does not exist
   | 'SELF_REFERENCE'
-  | 'UNKNOWN_VARIABLE' // an expression names something other than input, steps, run
+  | 'UNKNOWN_VARIABLE' // an expression names something other than input, steps, run (and item, index in a map's step)
   | 'CYCLE'
   | 'EXPRESSION' // an expression that does not parse
   | 'DURATION'

@@ -3,23 +3,36 @@
  * before any side effect (the CLI, the client's start, the planner's repair loop) and never throws on
  * bad input.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { JsonSchema, ToolCatalog } from './catalog.js';
-import { compileExpression, ExpressionSyntaxError, SCOPE_VARIABLES, type CompiledExpression } from './expression.js';
+import { compileExpression, ExpressionSyntaxError, ITEM_VARIABLES, SCOPE_VARIABLES, type CompiledExpression } from './expression.js';
 import { findCycles, siteExpressions } from './graph.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { parseSpecText, utf8Length, type SpecFormat } from './parse.js';
 import { compareProblems, formatPath, problem, type PathSegment, type Problem } from './problems.js';
-import { SpecSchema, STEP_ID_PATTERN, STEP_KINDS, STEP_SCHEMAS, RetrySchema, type Spec, type Step } from './schema.js';
+import {
+  SpecSchema,
+  STEP_ID_PATTERN,
+  STEP_KINDS,
+  STEP_SCHEMAS,
+  type AgentStep,
+  type CallStep,
+  type MapStep,
+  type Spec,
+  type Step,
+} from './schema.js';
 import { checkSchema, checkValue, describe, selectField, type FieldLookup } from './schema-check.js';
 import { outputSites, stepSites, type ExpressionSite } from './sites.js';
 import { closest, didYouMean } from './suggest.js';
 import { hasTemplate, TemplateSyntaxError } from './template.js';
 import { stepOutputSchema } from './step-output.js';
+import type { SpecLibrary } from './uses.js';
 
 export interface ValidateOptions {
   /** With a catalog, unknown tools are problems and tool args and outputs are type-checked. */
   tools?: ToolCatalog;
+  /** Saved specs by name: with it, a call step's spec must be there and its literal input is type-checked. */
+  specs?: SpecLibrary;
   limits?: Partial<Limits>;
 }
 
@@ -41,7 +54,14 @@ export function validateSpec(doc: unknown, options: ValidateOptions & { bytes?: 
   const problems: Problem[] = [];
   const { valid: steps, partial } = checkShape(doc, problems);
   const ids = collectIds(doc, problems);
-  const context: Context = { ids, tools: options.tools, problems, steps: new Map(steps.map((s) => [s.step.id, s.step])), deps: new Map() };
+  const context: Context = {
+    ids,
+    tools: options.tools,
+    specs: options.specs,
+    problems,
+    steps: new Map(steps.map((s) => [s.step.id, s.step])),
+    deps: new Map(),
+  };
   if (isObject(doc) && isObject(doc.input)) checkJsonSchema(doc.input, ['input'], problems);
   context.inputSchema = isObject(doc) && isObject(doc.input) && checkSchema(doc.input).length === 0 ? doc.input : undefined;
 
@@ -61,6 +81,7 @@ export function validateSpec(doc: unknown, options: ValidateOptions & { bytes?: 
 interface Context {
   ids: Map<string, number>;
   tools: ToolCatalog | undefined;
+  specs: SpecLibrary | undefined;
   problems: Problem[];
   steps: Map<string, Step>;
   inputSchema?: JsonSchema | undefined;
@@ -146,7 +167,7 @@ function checkShape(doc: unknown, problems: Problem[]): ShapedSteps {
   }
   const { steps, ...rest } = doc;
   const root = ROOT_FIELDS_SCHEMA.safeParse(rest, { reportInput: true });
-  if (!root.success) problems.push(...zodProblems(root.error.issues, [], Object.keys(SpecSchema.shape)));
+  if (!root.success) problems.push(...zodProblems(root.error.issues, [], SpecSchema));
   if (steps === undefined) {
     problems.push(problem('SHAPE', ['steps'], 'missing; a spec needs a list of steps'));
     return none;
@@ -186,7 +207,7 @@ function checkShape(doc: unknown, problems: Problem[]): ShapedSteps {
       valid.push({ step: parsed.data as Step, index });
       return;
     }
-    problems.push(...zodProblems(parsed.error.issues, path, Object.keys(schema.shape)));
+    problems.push(...zodProblems(parsed.error.issues, path, schema));
     const broken = new Set(parsed.error.issues.map((i) => i.path[0]));
     if (typeof raw.id === 'string' && !broken.has('id')) {
       partial.push({ step: Object.fromEntries(Object.entries(raw).filter(([k]) => !broken.has(k))) as unknown as Step, index });
@@ -195,15 +216,15 @@ function checkShape(doc: unknown, problems: Problem[]): ShapedSteps {
   return none;
 }
 
-/** zod issues as problems: messages that name the field and what was expected. */
-function zodProblems(issues: z.core.$ZodIssue[], base: PathSegment[], fields: string[]): Problem[] {
+/** zod issues as problems: messages that name the field and what was expected. `schema` is what was parsed. */
+function zodProblems(issues: z.core.$ZodIssue[], base: PathSegment[], schema: z.ZodType): Problem[] {
   return issues.flatMap((issue): Problem[] => {
     const path = [...base, ...(issue.path as PathSegment[])];
     const last = path[path.length - 1];
     const input = (issue as { input?: unknown }).input;
     switch (issue.code) {
       case 'unrecognized_keys': {
-        const known = issue.path.length === 0 ? fields : issue.path[issue.path.length - 1] === 'retry' ? Object.keys(RetrySchema.shape) : [];
+        const known = knownFields(schema, issue.path, input);
         return issue.keys.map((key) => problem('SHAPE', [...path, key], `unknown field "${key}"${didYouMean(key, known)}`));
       }
       case 'invalid_type':
@@ -215,11 +236,25 @@ function zodProblems(issues: z.core.$ZodIssue[], base: PathSegment[], fields: st
           ),
         ];
       case 'invalid_value':
-        if (input === undefined) return [problem('SHAPE', path, `missing; expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}`)];
-        return [problem('SHAPE', path, `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}, got ${describe(input)}`)];
+        return [expectedOneOf(path, issue.values, input)];
+      case 'invalid_union': {
+        // A discriminated union (a map's step) reports the whole object as the input of its discriminator's path.
+        const { discriminator, options } = issue as { discriminator?: string; options?: unknown[] };
+        if (discriminator !== undefined && options && isObject(input)) return [expectedOneOf(path, options, input[discriminator])];
+        return [problem('SHAPE', path, issue.message)];
+      }
       case 'invalid_format':
         if (last === 'id' && issue.format === 'regex') {
           return [problem('INVALID_ID', path, `invalid id ${JSON.stringify(input)}: use lower case letters, digits and _, starting with a letter`)];
+        }
+        if (last === 'spec' && issue.format === 'regex') {
+          return [
+            problem(
+              'SHAPE',
+              path,
+              `invalid spec name ${JSON.stringify(input)}: use lower case letters, digits, _ and -, starting with a letter or digit`,
+            ),
+          ];
         }
         return [problem('SHAPE', path, issue.message)];
       case 'too_small':
@@ -237,6 +272,42 @@ function zodProblems(issues: z.core.$ZodIssue[], base: PathSegment[], fields: st
         return [problem('SHAPE', path, issue.message)];
     }
   });
+}
+
+/**
+ * The fields of the strict object an unknown key was found in (the spec, a step, retry, budget, a map's step), for
+ * "did you mean": the parsed schema walked down the issue's path. `value` is the object itself; it picks the
+ * option of a discriminated union (a map's tool or llm sub-step).
+ */
+function knownFields(schema: z.ZodType, path: readonly PropertyKey[], value: unknown): string[] {
+  let current: z.ZodType | undefined = schema;
+  for (const segment of path) current = current && fieldSchema(unwrapOptional(current), segment);
+  if (!current) return [];
+  const object = unwrapOptional(current);
+  const chosen = object instanceof z.ZodDiscriminatedUnion ? unionOption(object, value) : object;
+  return chosen instanceof z.ZodObject ? Object.keys(chosen.shape) : [];
+}
+
+/** The option of a discriminated union that this value's discriminator (its kind) selects. */
+function unionOption(union: z.ZodDiscriminatedUnion, value: unknown): z.ZodType | undefined {
+  const key = union.def.discriminator;
+  const tag = isObject(value) ? value[key] : undefined;
+  return (union.options as z.ZodType[]).find((o) => o instanceof z.ZodObject && (o.shape[key] as z.ZodType | undefined)?.safeParse(tag).success);
+}
+
+function unwrapOptional(schema: z.ZodType): z.ZodType {
+  return schema instanceof z.ZodOptional ? unwrapOptional(schema.unwrap() as z.ZodType) : schema;
+}
+
+function fieldSchema(schema: z.ZodType, segment: PropertyKey): z.ZodType | undefined {
+  if (schema instanceof z.ZodObject && typeof segment === 'string') return schema.shape[segment] as z.ZodType | undefined;
+  if (schema instanceof z.ZodArray && typeof segment === 'number') return schema.element as z.ZodType;
+  return undefined;
+}
+
+function expectedOneOf(path: PathSegment[], values: readonly unknown[], input: unknown): Problem {
+  const expected = values.map((v) => JSON.stringify(v)).join(' or ');
+  return problem('SHAPE', path, input === undefined ? `missing; expected ${expected}` : `expected ${expected}, got ${describe(input)}`);
 }
 
 function article(type: string): string {
@@ -302,18 +373,19 @@ function checkStep(step: Step, index: number, ctx: Context): void {
       checkTool(step, path, ctx);
       break;
     case 'llm':
-      if (step.output !== undefined) {
-        checkJsonSchema(step.output, [...path, 'output'], ctx.problems);
-        if (step.output.type !== 'object') {
-          ctx.problems.push(
-            problem(
-              'JSON_SCHEMA',
-              [...path, 'output', 'type'],
-              'an llm output schema must describe an object ("type": "object"), as structured outputs require',
-            ),
-          );
-        }
-      }
+      checkOutputSchema(step.output, [...path, 'output'], ctx.problems);
+      break;
+    case 'agent':
+      checkAgentTools(step, path, ctx);
+      checkOutputSchema(step.output, [...path, 'output'], ctx.problems);
+      break;
+    case 'map':
+      if (step.step.kind === 'tool') checkTool(step.step, [...path, 'step'], ctx);
+      else checkOutputSchema(step.step.output, [...path, 'step', 'output'], ctx.problems);
+      checkItemsAreList(step, path, ctx);
+      break;
+    case 'call':
+      checkCall(step, path, ctx);
       break;
     case 'approval':
       if (step.onTimeout !== undefined && step.timeout === undefined) {
@@ -325,19 +397,31 @@ function checkStep(step: Step, index: number, ctx: Context): void {
   }
 }
 
-function checkTool(step: Extract<Step, { kind: 'tool' }>, path: PathSegment[], ctx: Context): void {
+/** A structured reply's schema (llm, agent, a map's llm sub-step): valid JSON Schema, and an object. */
+function checkOutputSchema(output: JsonSchema | undefined, path: PathSegment[], problems: Problem[]): void {
+  if (output === undefined) return;
+  checkJsonSchema(output, path, problems);
+  if (output.type !== 'object') {
+    problems.push(
+      problem('JSON_SCHEMA', [...path, 'type'], 'an llm output schema must describe an object ("type": "object"), as structured outputs require'),
+    );
+  }
+}
+
+/** A tool call, a tool step's or a map's sub-step's (`path` is where tool and args are): the tool exists, literal args fit. */
+function checkTool(call: { tool: string; args?: Record<string, unknown> | undefined }, path: PathSegment[], ctx: Context): void {
   if (!ctx.tools) return;
-  const tool = ctx.tools.get(step.tool);
+  const tool = ctx.tools.get(call.tool);
   if (!tool) {
-    ctx.problems.push(problem('UNKNOWN_TOOL', [...path, 'tool'], `unknown tool "${step.tool}"${didYouMean(step.tool, ctx.tools.keys())}`));
+    ctx.problems.push(unknownTool(call.tool, [...path, 'tool'], ctx.tools));
     return;
   }
   const schema = tool.inputSchema;
   const properties = (isObject(schema.properties) ? schema.properties : {}) as Record<string, JsonSchema>;
   const required = Array.isArray(schema.required) ? (schema.required as string[]) : [];
-  const args = step.args ?? {};
+  const args = call.args ?? {};
   const names = Object.keys(properties);
-  const takes = names.length > 0 ? `${step.tool} takes: ${names.join(', ')}` : `${step.tool} takes no arguments`;
+  const takes = names.length > 0 ? `${call.tool} takes: ${names.join(', ')}` : `${call.tool} takes no arguments`;
   for (const name of required) {
     if (!(name in args)) ctx.problems.push(problem('TYPE', [...path, 'args'], `missing argument "${name}" (${takes})`));
   }
@@ -356,6 +440,93 @@ function checkTool(step: Extract<Step, { kind: 'tool' }>, path: PathSegment[], c
   }
 }
 
+function unknownTool(name: string, path: PathSegment[], tools: ToolCatalog): Problem {
+  return problem('UNKNOWN_TOOL', path, `unknown tool "${name}"${didYouMean(name, tools.keys())}`);
+}
+
+/** An agent's tools: each named once, and each in the catalog when there is one. */
+function checkAgentTools(step: AgentStep, path: PathSegment[], ctx: Context): void {
+  const first = new Map<string, number>();
+  step.tools.forEach((name, j) => {
+    const at = [...path, 'tools', j];
+    const seen = first.get(name);
+    if (seen !== undefined) ctx.problems.push(problem('SHAPE', at, `duplicate tool "${name}" (also tools[${seen}])`));
+    else {
+      first.set(name, j);
+      if (ctx.tools && !ctx.tools.has(name)) ctx.problems.push(unknownTool(name, at, ctx.tools));
+    }
+  });
+}
+
+/**
+ * A map's items, when they are one plain `steps.X.a` (or `input.a`) chain whose schema the type check knows, must be
+ * a list. Anything else (a literal, a computed list, an optional or indexed selection) is known only at run time.
+ * The sub-step's `item.field` references are not checked: the item's schema would be the list's items, left for later.
+ */
+const PLAIN_CHAIN = /^\s*(?:steps|input)(?:\.[A-Za-z_][A-Za-z0-9_]*)+\s*$/;
+
+function checkItemsAreList(step: MapStep, path: PathSegment[], ctx: Context): void {
+  if (!PLAIN_CHAIN.test(step.items) || !compiles(step.items)) return;
+  const [root, ...names] = step.items.trim().split('.') as [string, ...string[]];
+  let start: { schema: JsonSchema | undefined; prefix: string[]; fields: string[]; origin: string };
+  if (root === 'steps') {
+    const target = ctx.steps.get(names[0]!);
+    if (!target || target.id === step.id) return; // an unknown step or a self-reference: reported with the site
+    start = {
+      schema: stepOutputSchema(target, ctx.tools, ctx.specs),
+      prefix: ['steps', target.id],
+      fields: names.slice(1),
+      origin: describeStepOutput(target),
+    };
+  } else start = { schema: ctx.inputSchema, prefix: ['input'], fields: names, origin: 'the input schema' };
+  if (!start.schema) return;
+  const reached = walkFields(start.schema, start.prefix, start.fields, start.origin);
+  if (!('found' in reached)) return; // a field that cannot exist: reported with the site
+  const type = nonListType(reached.found);
+  if (type) ctx.problems.push(problem('TYPE', [...path, 'items'], `${reached.says(type)}, not a list`));
+}
+
+/** The type a schema says its value has, when that type is not a list; undefined when it may be one or is unknown. */
+function nonListType(schema: JsonSchema): string | undefined {
+  const types = Array.isArray(schema.type) ? (schema.type as string[]) : typeof schema.type === 'string' ? [schema.type] : [];
+  if (types.length === 0 || types.includes('array')) return undefined;
+  return types.find((t) => t !== 'null') ?? 'null';
+}
+
+function compiles(source: string): boolean {
+  try {
+    compileExpression(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A call: the spec is in the library (when one is given) and a literal input fits the called spec's input schema. */
+function checkCall(step: CallStep, path: PathSegment[], ctx: Context): void {
+  if (!ctx.specs) return;
+  const called = ctx.specs.get(step.spec);
+  if (!called) {
+    ctx.problems.push(problem('UNKNOWN_SPEC', [...path, 'spec'], `unknown spec "${step.spec}"${didYouMean(step.spec, ctx.specs.keys())}`));
+    return;
+  }
+  // Input with ${...} is known only when the step runs; a literal input is checked now, like a tool's literal args.
+  if (!isObject(called.input) || containsTemplate(step.input)) return;
+  if (step.input === undefined) {
+    // The child run then gets null as its input, as a run started without one does.
+    if (checkValue(called.input, null).length > 0) {
+      ctx.problems.push(problem('TYPE', [...path, 'input'], `missing; spec "${step.spec}" needs an input${inputFields(called.input)}`));
+    }
+    return;
+  }
+  for (const issue of checkValue(called.input, step.input)) ctx.problems.push(problem('TYPE', [...path, 'input', ...issue.path], issue.message));
+}
+
+function inputFields(schema: JsonSchema): string {
+  const names = isObject(schema.properties) ? Object.keys(schema.properties) : [];
+  return names.length > 0 ? ` (fields: ${names.join(', ')})` : '';
+}
+
 function containsTemplate(value: unknown): boolean {
   if (typeof value === 'string') return hasTemplate(value);
   if (Array.isArray(value)) return value.some(containsTemplate);
@@ -371,10 +542,11 @@ function checkJsonSchema(schema: JsonSchema, path: PathSegment[], problems: Prob
 
 /** Parses the expressions of one site and checks what they reference. `step` is undefined for the run output. */
 function checkSite(site: ExpressionSite, step: Step | undefined, ctx: Context): void {
-  if (site.kind === 'condition' && site.text.includes('${')) {
+  if (site.kind !== 'template' && site.text.includes('${')) {
     const single = /^\s*\$\{([^{}]*)\}\s*$/.exec(site.text);
     const hint = single ? `write ${single[1]!.trim()}` : 'write it';
-    ctx.problems.push(problem('EXPRESSION', site.path, `"when" is an expression already: ${hint} without \${...}`));
+    const field = String(site.path[site.path.length - 1]); // when, or a map's items
+    ctx.problems.push(problem('EXPRESSION', site.path, `"${field}" is an expression already: ${hint} without \${...}`));
     return;
   }
   let expressions: Array<{ source: string; offset: number }>;
@@ -394,22 +566,19 @@ function checkSite(site: ExpressionSite, step: Step | undefined, ctx: Context): 
       ctx.problems.push(problem('EXPRESSION', site.path, e.message));
       continue;
     }
-    checkReferences(compiled, site.path, step, ctx);
+    checkReferences(compiled, site, step, ctx);
   }
 }
 
-function checkReferences(expr: CompiledExpression, path: PathSegment[], step: Step | undefined, ctx: Context): void {
+const ITEM_SCOPE_VARIABLES: readonly string[] = [...SCOPE_VARIABLES, ...ITEM_VARIABLES];
+
+function checkReferences(expr: CompiledExpression, site: ExpressionSite, step: Step | undefined, ctx: Context): void {
+  const path = site.path;
   for (const name of expr.variables) {
-    if (!(SCOPE_VARIABLES as readonly string[]).includes(name)) {
-      ctx.problems.push(
-        problem(
-          'UNKNOWN_VARIABLE',
-          path,
-          `unknown name "${name}" in ${JSON.stringify(expr.source)}${didYouMean(name, SCOPE_VARIABLES)}; expressions can use ${SCOPE_VARIABLES.join(', ')}`,
-        ),
-      );
-    }
+    const unknown = unknownVariable(name, expr.source, site);
+    if (unknown) ctx.problems.push(unknown);
   }
+  // `item.field` is not checked against the list's item schema (see checkItemsAreList).
   for (const ref of expr.references) {
     if (step && ref.step === step.id) {
       ctx.problems.push(problem('SELF_REFERENCE', path, `step "${step.id}" cannot reference its own output (steps.${ref.step})`));
@@ -422,7 +591,7 @@ function checkReferences(expr: CompiledExpression, path: PathSegment[], step: St
       continue;
     }
     if (!target || ref.fields.length === 0) continue;
-    const schema = stepOutputSchema(target, ctx.tools);
+    const schema = stepOutputSchema(target, ctx.tools, ctx.specs);
     if (schema) checkFields(schema, ['steps', ref.step], ref.fields, path, describeStepOutput(target), ctx.problems);
   }
   if (ctx.inputSchema) {
@@ -430,34 +599,56 @@ function checkReferences(expr: CompiledExpression, path: PathSegment[], step: St
   }
 }
 
+/** A name an expression reads must be in its scope: input, steps, run, and inside a map's step item and index. */
+function unknownVariable(name: string, source: string, site: ExpressionSite): Problem | undefined {
+  const allowed = site.itemScope ? ITEM_SCOPE_VARIABLES : SCOPE_VARIABLES;
+  if (allowed.includes(name)) return undefined;
+  const where = `unknown name "${name}" in ${JSON.stringify(source)}`;
+  const why = (ITEM_VARIABLES as readonly string[]).includes(name)
+    ? `: item and index exist only inside a map's step; here expressions can use`
+    : `${didYouMean(name, allowed)}; expressions can use`;
+  return problem('UNKNOWN_VARIABLE', site.path, `${where}${why} ${allowed.join(', ')}`);
+}
+
 function describeStepOutput(step: Step): string {
-  if (step.kind === 'llm' && !step.output) return `the reply text of llm step "${step.id}" (it has no output schema)`;
+  if ((step.kind === 'llm' || step.kind === 'agent') && !step.output)
+    return `the reply text of ${step.kind} step "${step.id}" (it has no output schema)`;
   if (step.kind === 'tool') return `the output of tool ${step.tool}`;
   return `the output of ${step.kind} step "${step.id}"`;
 }
 
 /** Walks `steps.x.a.b` through an output schema, reporting the first field that cannot exist. */
 function checkFields(schema: JsonSchema, prefix: string[], fields: string[], path: PathSegment[], origin: string, problems: Problem[]): void {
+  const reached = walkFields(schema, prefix, fields, origin);
+  if ('problem' in reached) problems.push(problem('TYPE', path, reached.problem));
+}
+
+type Walk =
+  | { found: JsonSchema; /** `steps.x.a is a string`: the chain with a type, for a message */ says: (type: string) => string }
+  | { problem: string }
+  | { unknown: true };
+
+/** The schema at the end of `prefix.fields`, or why no value can be there, or unknown (the schema does not say). */
+function walkFields(schema: JsonSchema, prefix: string[], fields: string[], origin: string): Walk {
   let current = schema;
   const walked = [...prefix];
+  const says = (type: string) => {
+    const name = walked.join('.');
+    return walked.length === prefix.length ? `${name} is ${origin}, ${article(type)}` : `${name} is ${article(type)}`;
+  };
   for (const field of fields) {
     const r: FieldLookup = selectField(current, field);
-    const name = walked.join('.');
     if ('missing' in r) {
       const hint = closest(field, r.missing);
       const known = r.missing.length > 0 ? `fields: ${r.missing.join(', ')}` : 'it has no fields';
-      problems.push(problem('TYPE', path, `${name} has no field "${field}" (${hint ? `did you mean "${hint}"? ` : ''}${known})`));
-      return;
+      return { problem: `${walked.join('.')} has no field "${field}" (${hint ? `did you mean "${hint}"? ` : ''}${known})` };
     }
-    if ('notAnObject' in r) {
-      const what = walked.length === prefix.length ? `${name} is ${origin}, ${article(r.notAnObject)}` : `${name} is ${article(r.notAnObject)}`;
-      problems.push(problem('TYPE', path, `${what}; it has no field "${field}"`));
-      return;
-    }
-    if ('unknown' in r) return;
+    if ('notAnObject' in r) return { problem: `${says(r.notAnObject)}; it has no field "${field}"` };
+    if ('unknown' in r) return { unknown: true };
     current = r.found;
     walked.push(field);
   }
+  return { found: current, says };
 }
 
 // ---- helpers -----------------------------------------------------------------------------------------------

@@ -2,8 +2,18 @@
  * The step graph: dependencies (references and `after`), cycles, a topological order, and the Mermaid view.
  */
 import { describe, expect, it } from 'vitest';
-import { dependencyMap, findCycles, stepDependencies, topologicalOrder, toMermaid, validateSpec, type Spec } from '../../src/spec/index.js';
-import { CATALOG, approval, expectValid, llm, refundSpec, spec, tool, wait, when } from './helpers.js';
+import {
+  dependencyMap,
+  findCycles,
+  specsCalled,
+  stepDependencies,
+  toolsUsed,
+  topologicalOrder,
+  toMermaid,
+  validateSpec,
+  type Spec,
+} from '../../src/spec/index.js';
+import { CATALOG, agent, approval, call, expectValid, llm, map, refundSpec, spec, tool, wait, when } from './helpers.js';
 
 const asSpec = (doc: unknown) => doc as Spec;
 const deps = (entries: Record<string, string[]>) => new Map(Object.entries(entries));
@@ -48,6 +58,56 @@ describe('dependencyMap', () => {
     expect(map.get('t')).toEqual(['a', 'b', 'c']);
     expect(map.get('l')).toEqual(['d', 'e']);
     expect(map.get('p')).toEqual(['f', 'l']);
+  });
+
+  it("finds references in a map's items and sub-step, an agent's prompt and system, and a call's input", () => {
+    const doc = asSpec(
+      spec([
+        wait('a'),
+        wait('b'),
+        wait('c'),
+        wait('d'),
+        wait('e'),
+        map('m1', {
+          items: 'steps.a.at.split(",")',
+          step: { kind: 'tool', tool: 'lookup_order', args: { orderId: '${item}', at: ['${steps.b.at}'] } },
+        }),
+        map('m2', { items: '[1]', step: { kind: 'llm', prompt: '${steps.c.at} ${item}', system: '${steps.m1}' } }),
+        agent('g', { prompt: '${steps.d.at}', system: '${steps.e.at}' }),
+        call('k', { when: 'steps.g != ""', input: { x: { y: ['${steps.m2}'] }, z: 'literal' } }),
+      ]),
+    );
+    const deps = dependencyMap(doc);
+    expect(deps.get('m1')).toEqual(['a', 'b']);
+    expect(deps.get('m2')).toEqual(['c', 'm1']);
+    expect(deps.get('g')).toEqual(['d', 'e']);
+    expect(deps.get('k')).toEqual(['g', 'm2']);
+    // item and index are not steps: a map's sub-step that reads only them depends on nothing.
+    expect([...stepDependencies(doc.steps[6]!, 6)]).toEqual(['c', 'm1']);
+  });
+});
+
+describe('toolsUsed and specsCalled', () => {
+  it('lists the tools of tool steps, agents and map tool sub-steps, each once, in spec order', () => {
+    const doc = asSpec(
+      spec([
+        tool('a', { tool: 'refund_order' }),
+        agent('b', { tools: ['send_email', 'lookup_order', 'refund_order'] }),
+        map('c', { step: { kind: 'tool', tool: 'archive' } }),
+        map('d', { step: { kind: 'llm', prompt: '${item}' } }),
+        llm('e'),
+        call('f'),
+        tool('g', { tool: 'send_email' }),
+      ]),
+    );
+    expect(toolsUsed(doc)).toEqual(['refund_order', 'send_email', 'lookup_order', 'archive']);
+    expect(toolsUsed(asSpec(spec([wait('w')])))).toEqual([]);
+  });
+
+  it('lists the specs that call steps run, each once, in spec order', () => {
+    const doc = asSpec(spec([call('a', { spec: 'second' }), tool('t'), call('b', { spec: 'first' }), call('c', { spec: 'second' })]));
+    expect(specsCalled(doc)).toEqual(['second', 'first']);
+    expect(specsCalled(asSpec(spec([wait('w')])))).toEqual([]);
   });
 });
 
@@ -178,6 +238,41 @@ describe('toMermaid', () => {
     expect(toMermaid(graphSpec())).not.toContain('class refund gated;');
     expect(toMermaid(asSpec(spec([wait('a'), wait('b', { after: ['a'] })])))).toBe(
       ['flowchart TD', '  a(("a<br/>wait 1s"))', '  b(("b<br/>wait 1s"))', '  a -.-> b', ...CLASS_DEFS, ''].join('\n'),
+    );
+  });
+
+  it('draws agents as stadiums, maps as parallelograms, calls as subroutines, and marks gated tools in agents and maps', () => {
+    const doc = asSpec(
+      spec([
+        tool('order'),
+        agent('helper', { tools: ['lookup_order', 'refund_order'], prompt: 'Order ${steps.order.note}', output: { type: 'object' } }),
+        agent('plain', { tools: ['send_email'], maxTurns: 1 }),
+        map('lookups', { items: 'steps.order.items', when: 'steps.order.total > 0' }),
+        map('notes', { items: '["a", "b"]', step: { kind: 'llm', prompt: '${item} ${steps.helper}' } }),
+        map('refunds', { items: '[1]', step: { kind: 'tool', tool: 'refund_order', args: {} } }),
+        call('child', { spec: 'child-spec', input: { n: '${size(steps.lookups)}' }, after: ['plain'] }),
+      ]),
+    );
+    expect(toMermaid(doc, CATALOG)).toBe(
+      [
+        'flowchart TD',
+        '  order["order<br/>tool lookup_order"]',
+        '  helper(["helper<br/>agent: tools lookup_order, refund_order<br/>at most 3 turns, structured"])',
+        '  plain(["plain<br/>agent: tools send_email<br/>at most 1 turn"])',
+        '  lookups[/"lookups<br/>map over steps.order.items: tool lookup_order<br/>when steps.order.total #gt; 0"/]',
+        '  notes[/"notes<br/>map over [#quot;a#quot;, #quot;b#quot;]: llm"/]',
+        '  refunds[/"refunds<br/>map over [1]: tool refund_order"/]',
+        '  child[["child<br/>call child-spec"]]',
+        '  order --> helper',
+        '  order --> lookups',
+        '  helper --> notes',
+        '  plain -.-> child',
+        '  lookups --> child',
+        ...CLASS_DEFS,
+        '  class lookups conditional;',
+        '  class helper,refunds gated;',
+        '',
+      ].join('\n'),
     );
   });
 

@@ -14,6 +14,8 @@ import {
   type Problem,
   type ProblemCode,
   type Scope,
+  type Spec,
+  type SpecLibrary,
   type ToolCatalog,
   type ValidateOptions,
   type ValidationResult,
@@ -44,6 +46,21 @@ export function approval(id: string, extra: Fields = {}): Doc {
 
 export function wait(id: string, extra: Fields = {}): Doc {
   return { id, kind: 'wait', duration: '1s', ...extra };
+}
+
+/** An agent that may call lookup_order, for at most 3 turns. */
+export function agent(id: string, extra: Fields = {}): Doc {
+  return { id, kind: 'agent', prompt: 'Find the order.', tools: ['lookup_order'], maxTurns: 3, ...extra };
+}
+
+/** A map over a literal list of order ids, looking each one up. */
+export function map(id: string, extra: Fields = {}): Doc {
+  return { id, kind: 'map', items: '["o-1", "o-2"]', step: { kind: 'tool', tool: 'lookup_order', args: { orderId: '${item}' } }, ...extra };
+}
+
+/** A call of the saved spec "child" with a literal input. */
+export function call(id: string, extra: Fields = {}): Doc {
+  return { id, kind: 'call', spec: 'child', input: { orderId: 'o-1' }, ...extra };
 }
 
 /** A wait step that runs only when `when` is true: the shortest way to put an expression in a spec. */
@@ -161,6 +178,7 @@ export const KNOWN_CODES: Record<ProblemCode, true> = {
   INVALID_ID: true,
   DUPLICATE_ID: true,
   UNKNOWN_TOOL: true,
+  UNKNOWN_SPEC: true,
   UNKNOWN_STEP: true,
   SELF_REFERENCE: true,
   UNKNOWN_VARIABLE: true,
@@ -170,3 +188,18 @@ export const KNOWN_CODES: Record<ProblemCode, true> = {
   JSON_SCHEMA: true,
   TYPE: true,
 };
+
+// ---- spec libraries ------------------------------------------------------------------------------------------
+
+/** A library of saved specs for call steps: "child" takes { orderId } and outputs { refunded, reason, meta }. */
+export const SPECS: SpecLibrary = new Map([
+  [
+    'child',
+    spec([tool('order', { args: { orderId: '${input.orderId}' } })], {
+      name: 'child',
+      input: { type: 'object', properties: { orderId: { type: 'string' } }, required: ['orderId'], additionalProperties: false },
+      output: { refunded: '${steps.order.total > 0}', reason: 'total ${steps.order.total}', meta: { n: 1 } },
+    }) as unknown as Spec,
+  ],
+  ['no-input', spec([wait('w')], { name: 'no-input' }) as unknown as Spec],
+]);

@@ -7,11 +7,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify as toYaml, parse as fromYaml } from 'yaml';
 import { compareProblems, formatProblem, validateSpec, validateSpecText, type ValidationResult } from '../../src/spec/index.js';
-import { CATALOG, KNOWN_CODES, type Doc } from './helpers.js';
+import { CATALOG, KNOWN_CODES, SPECS, type Doc } from './helpers.js';
 
 // ---- valid specs ---------------------------------------------------------------------------------------------
 
-const KINDS = ['tool', 'llm', 'approval', 'wait'] as const;
+const KINDS = ['tool', 'llm', 'approval', 'wait', 'agent', 'map', 'call'] as const;
 type Kind = (typeof KINDS)[number];
 
 /** Ids CEL cannot select as `steps.<id>` (keywords and literals): valid ids, but not in these generated specs. */
@@ -59,14 +59,38 @@ function valueOf(d: Built): string {
     case 'approval':
       return `steps.${d.id}.approved`;
     case 'llm':
+    case 'agent':
       return d.structured ? `steps.${d.id}.answer` : `steps.${d.id}`;
     case 'tool':
       return `steps.${d.id}.total`;
+    case 'map':
+      return `steps.${d.id}`;
+    case 'call':
+      // A structured call runs SPECS' "child", whose output has reason; the other runs "no-input" (output unknown).
+      return d.structured ? `steps.${d.id}.reason` : `steps.${d.id}`;
   }
 }
 
 function conditionOn(d: Built): string {
-  return d.kind === 'approval' ? valueOf(d) : d.kind === 'tool' ? `${valueOf(d)} > 0` : `${valueOf(d)} != ""`;
+  switch (d.kind) {
+    case 'approval':
+      return valueOf(d);
+    case 'tool':
+      return `${valueOf(d)} > 0`;
+    case 'map':
+      return `size(${valueOf(d)}) > 0`;
+    case 'call':
+      return `${valueOf(d)} != null`;
+    default:
+      return `${valueOf(d)} != ""`;
+  }
+}
+
+/** A map's items: a list the type check can see (a tool's items, another map's output) or a literal one. */
+function itemsOf(dep: Built | undefined): string {
+  if (dep?.kind === 'tool') return `steps.${dep.id}.items`;
+  if (dep?.kind === 'map') return `steps.${dep.id}`;
+  return '[input.orderId, "x"]';
 }
 
 function buildStep(id: string, p: Plan, earlier: Built[]): { doc: Doc; built: Built } {
@@ -98,6 +122,23 @@ function buildStep(id: string, p: Plan, earlier: Built[]): { doc: Doc; built: Bu
     case 'wait':
       step.duration = p.timeout ?? '1s';
       break;
+    case 'agent':
+      step.prompt = `Q: ${p.text}${mention}`;
+      step.tools = p.structured ? ['lookup_order', 'send_email'] : ['lookup_order'];
+      step.maxTurns = 3;
+      if (p.structured) step.output = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] };
+      break;
+    case 'map':
+      step.items = itemsOf(dep);
+      step.step = p.structured
+        ? { kind: 'tool', tool: 'lookup_order', args: { orderId: 'o-${index}', verbose: true } }
+        : { kind: 'llm', prompt: `Item \${item} of ${p.text}${mention}` };
+      if (p.after !== undefined) step.maxParallel = 1 + (p.after % 100);
+      break;
+    case 'call':
+      if (p.structured) Object.assign(step, { spec: 'child', input: { orderId: dep ? `order ${mention}` : p.text } });
+      else step.spec = 'no-input';
+      break;
   }
   return { doc: step, built: { id, kind: p.kind, structured: p.structured } };
 }
@@ -109,8 +150,9 @@ const validSpecArb: fc.Arbitrary<Doc> = fc
     name: fc.string({ minLength: 1, maxLength: 60 }),
     description: opt(textArb),
     withOutput: fc.boolean(),
+    budget: opt(fc.record({ maxTokens: fc.integer({ min: 1 }), maxSteps: fc.integer({ min: 1 }) }, { requiredKeys: [] })),
   })
-  .map(({ ids, plans, name, description, withOutput }) => {
+  .map(({ ids, plans, name, description, withOutput, budget }) => {
     const built: Built[] = [];
     const steps = ids.map((id, i) => {
       const s = buildStep(id, plans[i]!, built);
@@ -124,6 +166,7 @@ const validSpecArb: fc.Arbitrary<Doc> = fc
       steps,
     };
     if (description !== undefined) doc.description = description;
+    if (budget !== undefined) doc.budget = budget;
     if (withOutput)
       doc.output = { last: `\${${valueOf(built.at(-1)!)}}`, n: 1, list: ['${input.orderId}', null, { ok: '${steps.' + ids[0] + ' != null}' }] };
     return doc;
@@ -317,8 +360,31 @@ const randomStepArb = fc.oneof(
   fc.record(
     {
       id: fc.oneof(idArb, fc.string()),
-      kind: fc.oneof(fc.constantFrom(...KINDS), fc.constantFrom('constructor', 'toString', '__proto__', 'Tool', 'agent'), fc.string()),
+      kind: fc.oneof(fc.constantFrom(...KINDS), fc.constantFrom('constructor', 'toString', '__proto__', 'Tool', 'agnet'), fc.string()),
       tool: fc.oneof(fc.constantFrom('lookup_order', 'refund_order', 'send_email'), fc.string()),
+      tools: fc.oneof(fc.array(fc.constantFrom('lookup_order', 'refund_order', 'nope'), { maxLength: 3 }), fc.jsonValue({ maxDepth: 2 })),
+      maxTurns: fc.oneof(fc.integer({ min: -1, max: 60 }), fc.jsonValue({ maxDepth: 1 })),
+      items: fc.oneof(
+        exprArb,
+        exprArb.map((e) => `\${${e}}`),
+      ),
+      step: fc.oneof(
+        fc.record({
+          kind: fc.constant('tool'),
+          tool: fc.constantFrom('lookup_order', 'nope'),
+          args: fc.dictionary(
+            fc.string(),
+            exprArb.map((e) => `\${${e}}`),
+          ),
+        }),
+        fc.record({ kind: fc.constant('llm'), prompt: exprArb.map((e) => `Q \${${e}}`), output: schemaArb }, { requiredKeys: ['kind'] }),
+        fc.jsonValue({ maxDepth: 3 }),
+      ),
+      spec: fc.oneof(fc.constantFrom('child', 'no-input', 'chld'), fc.string()),
+      input: fc.oneof(
+        fc.jsonValue({ maxDepth: 3 }),
+        exprArb.map((e) => ({ orderId: `\${${e}}` })),
+      ),
       args: fc.dictionary(
         fc.string(),
         fc.oneof(
@@ -361,12 +427,13 @@ const mutationArb = fc.oneof(
   fc.record({
     op: fc.constant('expression' as const),
     pick: fc.nat(),
-    field: fc.constantFrom('when', 'prompt', 'title', 'args'),
+    field: fc.constantFrom('when', 'prompt', 'title', 'args', 'items', 'input'),
     text: exprArb,
     wrap: fc.boolean(),
     ids: fc.array(fc.nat(), { minLength: 1, maxLength: 4 }),
   }),
   fc.record({ op: fc.constant('schema' as const), pick: fc.nat(), where: fc.constantFrom('output', 'input'), schema: schemaArb }),
+  fc.record({ op: fc.constant('budget' as const), budget: fc.jsonValue({ maxDepth: 2 }) }),
   fc.record({ op: fc.constant('deep' as const), pick: fc.nat(), value: fc.oneof(fc.jsonValue({ maxDepth: 12 }), deepArb) }),
   fc.record({
     op: fc.constant('references' as const),
@@ -426,7 +493,7 @@ function mutate(doc: unknown, m: Mutation): unknown {
       let n = 0;
       const filled = m.text.replace(/@/g, () => idOf(steps[m.ids[n++ % m.ids.length]! % steps.length]));
       const text = m.wrap ? `\${${filled}}` : filled;
-      (step as Doc)[m.field] = m.field === 'args' ? { orderId: text } : text;
+      (step as Doc)[m.field] = m.field === 'args' || m.field === 'input' ? { orderId: text } : text;
       return doc;
     }
     case 'schema': {
@@ -439,6 +506,8 @@ function mutate(doc: unknown, m: Mutation): unknown {
       delete (step as Doc).title;
       return doc;
     }
+    case 'budget':
+      return doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? { ...(doc as Doc), budget: m.budget } : doc;
     case 'deep': {
       const path = all[m.pick % all.length]!;
       return set(doc, path, m.value);
@@ -494,7 +563,7 @@ describe('the validator on random input', () => {
   it('generated specs are valid (the generator is sound)', () => {
     fc.assert(
       fc.property(validSpecArb, (doc) => {
-        const result = validateSpec(doc, { tools: CATALOG });
+        const result = validateSpec(doc, { tools: CATALOG, specs: SPECS });
         expect(result.problems.map(formatProblem)).toEqual([]);
         expect(validateSpec(doc).ok).toBe(true);
       }),
@@ -505,7 +574,7 @@ describe('the validator on random input', () => {
   it('never throws or hangs on mutated specs, and every result is well formed', () => {
     fc.assert(
       fc.property(mutatedArb, fc.boolean(), (doc, withCatalog) => {
-        expectWellFormed(timed(() => validateSpec(doc, withCatalog ? { tools: CATALOG } : {})));
+        expectWellFormed(timed(() => validateSpec(doc, withCatalog ? { tools: CATALOG, specs: SPECS } : {})));
       }),
       { numRuns: 1_500 },
     );
