@@ -24,7 +24,7 @@ import {
 import { found } from './helpers.js';
 
 const ID_HELP = 'use lower case letters, digits and _, starting with a letter';
-const KINDS = 'one of tool, llm, approval, wait';
+const KINDS = 'one of tool, llm, approval, wait, agent, map, call';
 const SCHEMA_TYPES = 'must be one of "array", "boolean", "integer", "null", "number", "object", "string"';
 const OBJECT_OUTPUT = 'an llm output schema must describe an object ("type": "object"), as structured outputs require';
 
