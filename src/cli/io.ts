@@ -1,6 +1,14 @@
 /** What the commands share: reading a spec file, loading a tools module, and the exit codes of DESIGN.md. */
 import { readFile } from 'node:fs/promises';
-import { formatProblem, problemWhere, validateSpecText, type Problem, type ToolCatalog, type ValidationResult } from '../spec/index.js';
+import {
+  formatProblem,
+  problemWhere,
+  validateSpecText,
+  type Problem,
+  type SpecLibrary,
+  type ToolCatalog,
+  type ValidationResult,
+} from '../spec/index.js';
 import { loadToolsModule, toolCatalog, ToolsModuleError, type Tool } from '../tools/index.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -38,9 +46,23 @@ export async function loadCatalog(toolsModule: string | undefined): Promise<Tool
   return toolsModule === undefined ? undefined : toolCatalog(await loadTools(toolsModule));
 }
 
-export async function validateFile(file: string, toolsModule: string | undefined): Promise<ValidationResult> {
+export async function validateFile(file: string, toolsModule: string | undefined, specsDir?: string): Promise<ValidationResult> {
   const [text, tools] = await Promise.all([readSpecFile(file), loadCatalog(toolsModule)]);
-  return validateSpecText(text, { filename: file, ...(tools ? { tools } : {}) });
+  const specs = await loadLibrary(specsDir, tools);
+  return validateSpecText(text, { filename: file, ...(tools ? { tools } : {}), ...(specs ? { specs } : {}) });
+}
+
+/** The saved specs that call steps name (--specs DIR, else TRELLIS_SPECS): every one must be valid. */
+export async function loadLibrary(specsDir: string | undefined, tools?: ToolCatalog): Promise<SpecLibrary | undefined> {
+  const dir = specsDir ?? (process.env.TRELLIS_SPECS || undefined);
+  if (dir === undefined) return undefined;
+  const { readSpecLibrary, SavedSpecError } = await import('../library/saved-specs.js');
+  try {
+    return await readSpecLibrary(dir, tools);
+  } catch (e) {
+    if (e instanceof SavedSpecError) throw new UsageError(e.message);
+    throw e;
+  }
 }
 
 export function printProblems(problems: readonly Problem[], stream: NodeJS.WritableStream = process.stdout): void {

@@ -136,7 +136,18 @@ describe('promotion', () => {
         output: '${steps.note.note}',
       }),
     );
-    const called = await trellis(['run', parent, '--wait', '--json']);
+    const checked = await trellis(['validate', parent, '--tools', 'examples/tools.ts', '--specs', specsDir]);
+    expect(checked.stdout.trim(), checked.stderr).toBe('valid');
+    const typo = path.join(dir, 'typo.json');
+    await writeFile(
+      typo,
+      JSON.stringify({ version: 1, name: 'typo', steps: [{ id: 'note', kind: 'call', spec: 'order-nte', input: { orderId: 'A-1002' } }] }),
+    );
+    const unknown = await trellis(['validate', typo, '--specs', specsDir]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stdout).toContain('steps[0].spec: unknown spec "order-nte" (did you mean "order-note"?)');
+
+    const called = await trellis(['run', parent, '--wait', '--json', '--specs', specsDir]);
     expect(called.code, called.stderr).toBe(0);
     expect(JSON.parse(called.stdout).output).toContain('broken');
     expect(await plannerCalls()).toBe(before);

@@ -3,7 +3,7 @@ import type { TrellisClient } from '../../client/index.js';
 import { validateSpecText } from '../../spec/index.js';
 import type { Budget } from '../../spec/schema.js';
 import { exitFor, parseInput, withClient, WorkFailed } from '../client.js';
-import { EXIT, loadCatalog, printProblems, readSpecFile, UsageError } from '../io.js';
+import { EXIT, loadCatalog, loadLibrary, printProblems, readSpecFile, UsageError } from '../io.js';
 
 interface RunOpts {
   input?: string;
@@ -11,6 +11,7 @@ interface RunOpts {
   wait?: boolean;
   json?: boolean;
   tools?: string;
+  specs?: string;
   goal?: string;
   review?: boolean;
   maxTokens?: string;
@@ -29,6 +30,7 @@ export function registerRun(program: Command): void {
     .option('--wait', 'wait for the run to end; exit 0 when it completed, 1 when it failed')
     .option('--json', 'print { "runId", "status", "output" }')
     .option('--tools <module>', 'also check tools and types before starting')
+    .option('--specs <dir>', 'saved specs (default: TRELLIS_SPECS): also check call steps before starting')
     .option('--max-tokens <n>', 'budget: LLM tokens the whole run may use')
     .option('--max-steps <n>', 'budget: step executions the run may make (steps, map items, agent tool calls)')
     .addHelpText(
@@ -47,7 +49,8 @@ export function registerRun(program: Command): void {
         start = (client) => client.startGoal(goal, { ...common, ...(input !== undefined && { input }), ...(opts.review && { review: true }) });
       } else {
         const [text, tools] = await Promise.all([readSpecFile(file!), loadCatalog(opts.tools)]);
-        const valid = validateSpecText(text, { filename: file!, ...(tools ? { tools } : {}) });
+        const specs = await loadLibrary(opts.specs, tools);
+        const valid = validateSpecText(text, { filename: file!, ...(tools ? { tools } : {}), ...(specs ? { specs } : {}) });
         if (!valid.ok) {
           printProblems(valid.problems);
           process.exitCode = EXIT.failed;
