@@ -4,6 +4,7 @@
  */
 import type { TokenUsage } from '../engine/state.js';
 import type { Spec } from '../spec/schema.js';
+import { toolsUsed } from '../spec/uses.js';
 import { partialMatch } from './match.js';
 import type { EvalCase } from './suite.js';
 
@@ -47,17 +48,6 @@ export type PlanOutcome = { ok: true; spec: Spec } | { ok: false; message: strin
 /** What running the plan gave: its output, or why there is none (it failed, timed out, was refused). */
 export type RunOutcome = { ok: true; runId: string; output: unknown } | { ok: false; runId?: string; message: string };
 
-/** The names of the tools a spec calls: tool steps, agent steps' tools, map steps' tool sub-steps. Sorted. */
-export function planTools(spec: Spec): string[] {
-  const names = new Set<string>();
-  for (const step of spec.steps) {
-    if (step.kind === 'tool') names.add(step.tool);
-    else if (step.kind === 'agent') for (const t of step.tools) names.add(t);
-    else if (step.kind === 'map' && step.step.kind === 'tool') names.add(step.step.tool);
-  }
-  return [...names].sort();
-}
-
 export interface PlanChecks {
   checks: CaseChecks;
   failures: string[];
@@ -87,7 +77,8 @@ export function checkPlan(c: EvalCase, plan: PlanOutcome): PlanChecks {
     for (const key of ['tools', 'notTools', 'maxSteps', 'output'] as const) if (has[key]) checks[key] = 'skip';
     return { checks, failures, steps: null, toolsUsed: [], run: false };
   }
-  const used = planTools(plan.spec);
+  // Tool steps, agent steps' tools, map steps' tool sub-steps (the spec layer's own reading), sorted.
+  const used = [...toolsUsed(plan.spec)].sort();
   const steps = plan.spec.steps.length;
   if (!wantValid) {
     checks.plan = 'fail';

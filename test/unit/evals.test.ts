@@ -11,7 +11,6 @@ import {
   checkSuiteTools,
   parseSuite,
   partialMatch,
-  planTools,
   renderTable,
   summaryLine,
   type CaseRecord,
@@ -184,8 +183,8 @@ const spec = (steps: unknown[]): Spec => ({ version: 1, name: 'p', steps }) as S
 const toolStep = (id: string, tool: string) => ({ id, kind: 'tool', tool, args: {} });
 const refund = spec([toolStep('order', 'lookup_order'), { id: 'assess', kind: 'llm', prompt: 'x' }, toolStep('refund', 'refund_order')]);
 
-describe('planTools', () => {
-  it('finds tool steps, agent tools and map tool sub-steps, each once, sorted', () => {
+describe('the tools a plan uses', () => {
+  it('are tool steps, agent tools and map tool sub-steps, each once, sorted', () => {
     const s = spec([
       toolStep('a', 'send_reply'),
       toolStep('b', 'send_reply'),
@@ -194,7 +193,12 @@ describe('planTools', () => {
       { id: 'e', kind: 'map', items: '[1]', step: { kind: 'llm', prompt: 'p' } },
       { id: 'f', kind: 'wait', duration: '1s' },
     ]);
-    expect(planTools(s)).toEqual(['fetch_ticket', 'lookup_order', 'send_reply', 'web_search']);
+    const r = checkPlan(
+      { name: 'c', goal: 'g', expect: { tools: ['fetch_ticket', 'lookup_order'], notTools: ['refund_order'] } },
+      { ok: true, spec: s },
+    );
+    expect(r.toolsUsed).toEqual(['fetch_ticket', 'lookup_order', 'send_reply', 'web_search']);
+    expect(r.checks).toEqual({ plan: 'pass', tools: 'pass', notTools: 'pass' });
   });
 });
 
