@@ -10,6 +10,7 @@ import { createActivities } from './activities/index.js';
 import { DEFAULT_SPECS_DIR } from './library/saved-specs.js';
 import { connectionOptions, temporalConfigFromEnv, type TemporalConfig } from './config.js';
 import { createLlmClient, llmConfigFromEnv, type LlmConfig } from './llm/client.js';
+import { plannerConfigFromEnv, type PlannerConfig } from './planner/config.js';
 import { ensureStatusAttribute } from './temporal/status-attribute.js';
 import type { Tool } from './tools/define.js';
 
@@ -26,8 +27,11 @@ export interface TrellisWorkerOptions {
   logger?: Logger;
   /** The folder of saved specs that `call` steps name. Default: TRELLIS_SPECS, else ./specs. */
   specsDir?: string;
-  /** The planner's prompt file for goal runs. Default: TRELLIS_PLANNER_PROMPT, else prompts/planner.md. */
-  plannerPrompt?: string;
+  /**
+   * The planner's prompt file and response schema for goal runs. Default: TRELLIS_PLANNER_PROMPT, else
+   * prompts/planner.md; TRELLIS_PLANNER_SCHEMA, else outline.
+   */
+  planner?: PlannerConfig;
   /** Other Temporal worker options, for those who know they want them. */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -49,7 +53,7 @@ export async function createTrellisWorker(
   const llmConfig = { ...llmConfigFromEnv(), ...options.llm };
   const logger = options.logger ?? pino({ name: 'trellis-worker' });
   const specsDir = options.specsDir ?? (process.env.TRELLIS_SPECS || undefined);
-  const plannerPrompt = options.plannerPrompt ?? (process.env.TRELLIS_PLANNER_PROMPT || undefined);
+  const planner = { ...plannerConfigFromEnv(), ...options.planner };
   routeSdkLogs(logger);
   const ownConnection = options.connection === undefined;
   const connection = options.connection ?? (await NativeConnection.connect(connectionOptions(config)));
@@ -66,7 +70,7 @@ export async function createTrellisWorker(
       llm: createLlmClient(llmConfig),
       model: llmConfig.model,
       ...(specsDir !== undefined && { specsDir }),
-      ...(plannerPrompt !== undefined && { plannerPrompt }),
+      planner,
     }),
     ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
     ...options.workerOptions,

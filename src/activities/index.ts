@@ -1,5 +1,6 @@
 /** Every activity a Trellis worker registers, built from its tools, its model client and its saved specs. */
 import type OpenAI from 'openai';
+import type { PlannerConfig } from '../planner/config.js';
 import { DEFAULT_SPECS_DIR } from '../library/saved-specs.js';
 import { toolCatalog } from '../tools/catalog.js';
 import type { Tool } from '../tools/define.js';
@@ -15,8 +16,8 @@ export interface ActivityDeps {
   model: string;
   /** The folder of saved specs that `call` steps name. Default ./specs. */
   specsDir?: string;
-  /** The planner's prompt file for goal runs. Default prompts/planner.md. */
-  plannerPrompt?: string;
+  /** The planner's prompt file and schema form for goal runs. Default prompts/planner.md, outline. */
+  planner?: PlannerConfig;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -26,7 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLlmActivities(deps.llm, deps.model),
     ...createAgentActivities(deps.llm, deps.model, deps.tools),
     ...createSpecActivities(deps.specsDir ?? DEFAULT_SPECS_DIR, catalog),
-    ...createPlannerActivities(deps.llm, deps.model, catalog, deps.plannerPrompt),
+    ...createPlannerActivities(deps.llm, deps.model, catalog, deps.planner),
   };
 }
 

@@ -5,16 +5,18 @@
  */
 import type OpenAI from 'openai';
 import type { PlanCall, PlanCallResult } from '../engine/messages.js';
+import type { PlannerConfig } from '../planner/config.js';
 import { loadPrompt, planSpec } from '../planner/plan.js';
 import type { ToolCatalog } from '../spec/catalog.js';
 import { formatProblem } from '../spec/problems.js';
 import { PLAN_STEP } from '../engine/plan-review.js';
 import { refusedByEndpoint } from './llm.js';
 
-export function createPlannerActivities(client: OpenAI, model: string, catalog: ToolCatalog, promptFile?: string) {
+export function createPlannerActivities(client: OpenAI, model: string, catalog: ToolCatalog, planner: PlannerConfig = {}) {
   return {
     async planGoal(call: PlanCall): Promise<PlanCallResult> {
-      const prompt = await loadPrompt(promptFile);
+      // Read at each call: an edited prompt applies to the next plan without restarting the worker.
+      const prompt = await loadPrompt(planner.promptFile);
       let result;
       try {
         result = await planSpec(client, {
@@ -22,6 +24,7 @@ export function createPlannerActivities(client: OpenAI, model: string, catalog: 
           catalog,
           model,
           prompt,
+          ...(planner.schema && { schema: planner.schema }),
           reservedIds: [PLAN_STEP],
           ...(call.input !== undefined && call.input !== null && { input: call.input }),
           ...(call.feedback && { feedback: feedbackText(call.feedback) }),

@@ -10,6 +10,7 @@ import {
   type ValidationResult,
 } from '../spec/index.js';
 import { loadToolsModule, toolCatalog, ToolsModuleError, type Tool } from '../tools/index.js';
+import { parsePlannerSchema, plannerConfigFromEnv, PlannerConfigError, type PlannerConfig, type PlannerSchema } from '../planner/config.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -61,6 +62,25 @@ export async function loadLibrary(specsDir: string | undefined, tools?: ToolCata
     return await readSpecLibrary(dir, tools);
   } catch (e) {
     if (e instanceof SavedSpecError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** The planner's settings from the environment; a bad value is bad usage. */
+export function plannerConfig(): PlannerConfig {
+  return asUsageError(() => plannerConfigFromEnv());
+}
+
+/** A command's --schema / --planner-schema flag. */
+export function plannerSchemaOption(value: string, flag: string): PlannerSchema {
+  return asUsageError(() => parsePlannerSchema(value, flag));
+}
+
+function asUsageError<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof PlannerConfigError) throw new UsageError(e.message);
     throw e;
   }
 }

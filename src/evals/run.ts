@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import type { TrellisClient } from '../client/client.js';
 import type { TokenUsage } from '../engine/state.js';
+import type { PlannerSchema } from '../planner/config.js';
 import { planSpec } from '../planner/plan.js';
 import type { ToolCatalog } from '../spec/catalog.js';
 import { formatProblem } from '../spec/problems.js';
@@ -31,6 +32,8 @@ export interface EvalOptions {
   maxAttempts?: number;
   /** The planner prompt template; default prompts/planner.md. */
   prompt?: string;
+  /** The planner's response schema; default outline. */
+  schema?: PlannerSchema;
   /** Needed when a case expects an output. */
   runner?: SpecRunner;
   /** Called as each case ends, in order. */
@@ -65,6 +68,7 @@ export async function runCase(c: EvalCase, options: EvalOptions): Promise<CaseRe
       ...(c.input !== undefined && { input: c.input }),
       ...(options.maxAttempts !== undefined && { maxAttempts: options.maxAttempts }),
       ...(options.prompt !== undefined && { prompt: options.prompt }),
+      ...(options.schema !== undefined && { schema: options.schema }),
     });
     attempts = result.attempts;
     tokens = result.tokens;

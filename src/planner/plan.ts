@@ -10,10 +10,12 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import { addUsage } from '../llm/usage.js';
 import type { TokenUsage } from '../engine/state.js';
 import type { ToolCatalog } from '../spec/catalog.js';
-import { specJsonSchema } from '../spec/json-schema.js';
+import { specJsonSchemaForModels, specOutlineJsonSchema } from '../spec/json-schema.js';
 import { formatProblem, problem, type Problem } from '../spec/problems.js';
 import type { Spec } from '../spec/schema.js';
 import { validateSpec } from '../spec/validate.js';
+import { catalogText } from './catalog-text.js';
+import type { PlannerSchema } from './config.js';
 
 /** The default prompt: a file a user can read, and replace with their own (`--prompt`). */
 export const DEFAULT_PROMPT_FILE = fileURLToPath(new URL('../../prompts/planner.md', import.meta.url));
@@ -32,6 +34,12 @@ export interface PlanRequest {
   feedback?: string;
   /** Step ids the spec may not use (a goal run's review is the step "plan"). */
   reservedIds?: string[];
+  /**
+   * The JSON Schema sent as `response_format`: `outline` (default: the fields and kinds, about 330 tokens) or
+   * `full` (every rule of every kind, about 1,800 tokens), for an endpoint that constrains decoding to the schema
+   * and a model that needs it. The validator checks the reply either way.
+   */
+  schema?: PlannerSchema;
 }
 
 export type PlanResult =
@@ -43,18 +51,15 @@ export async function loadPrompt(file = DEFAULT_PROMPT_FILE): Promise<string> {
 
 export async function planSpec(client: OpenAI, request: PlanRequest): Promise<PlanResult> {
   const template = request.prompt ?? (await loadPrompt());
-  const catalog = JSON.stringify(
-    [...request.catalog.values()].map((t) => ({ name: t.name, description: t.description, input: t.inputSchema, output: t.outputSchema })),
-    null,
-    1,
-  );
+  const schema = request.schema === 'full' ? specJsonSchemaForModels() : specOutlineJsonSchema();
   const goal = [
     `Goal: ${request.goal}`,
     ...(request.input === undefined ? [] : [`Run input: ${JSON.stringify(request.input)}`]),
     ...(request.feedback === undefined ? [] : ['', request.feedback]),
   ].join('\n');
   const messages: ChatCompletionMessageParam[] = [
-    { role: 'system', content: template.replace('{{catalog}}', catalog) },
+    // A replacer function: `$&` or `$'` in a tool's description stays text.
+    { role: 'system', content: template.replace('{{catalog}}', () => catalogText(request.catalog)) },
     { role: 'user', content: goal },
   ];
   const maxAttempts = request.maxAttempts ?? 3;
@@ -64,7 +69,7 @@ export async function planSpec(client: OpenAI, request: PlanRequest): Promise<Pl
     const completion = await client.chat.completions.create({
       model: request.model,
       messages,
-      response_format: { type: 'json_schema', json_schema: { name: 'workflow_spec', schema: specJsonSchema(), strict: false } },
+      response_format: { type: 'json_schema', json_schema: { name: 'workflow_spec', schema, strict: false } },
     });
     tokens = addUsage(tokens, completion.usage);
     const reply = completion.choices[0]?.message?.content ?? '';

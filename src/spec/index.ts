@@ -15,4 +15,4 @@ export * from './step-output.js';
 export * from './parse.js';
 export * from './validate.js';
 export * from './mermaid.js';
-export { specJsonSchema } from './json-schema.js';
+export { specJsonSchema, specJsonSchemaForModels, specOutlineJsonSchema } from './json-schema.js';

@@ -6,7 +6,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify as toYaml, parse as fromYaml } from 'yaml';
-import { compareProblems, formatProblem, validateSpec, validateSpecText, type ValidationResult } from '../../src/spec/index.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import {
+  compareProblems,
+  formatProblem,
+  specJsonSchemaForModels,
+  specOutlineJsonSchema,
+  validateSpec,
+  validateSpecText,
+  type ValidationResult,
+} from '../../src/spec/index.js';
 import { CATALOG, KNOWN_CODES, SPECS, type Doc } from './helpers.js';
 
 // ---- valid specs ---------------------------------------------------------------------------------------------
@@ -603,6 +612,37 @@ describe('the validator on random input', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("the planner's response schemas", () => {
+  // A schema sent as response_format must accept every valid spec: an endpoint that constrains decoding to it
+  // could not write the spec otherwise.
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  const outline = ajv.compile(specOutlineJsonSchema());
+  const full = ajv.compile(specJsonSchemaForModels());
+
+  it('both accept every valid spec', () => {
+    fc.assert(
+      fc.property(validSpecArb, (doc) => {
+        expect(outline(doc), JSON.stringify(outline.errors)).toBe(true);
+        expect(full(doc), JSON.stringify(full.errors)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("the outline refuses unknown fields and kinds, and the full schema each kind's own rules", () => {
+    const spec = { version: 1, name: 'x', steps: [{ id: 'a', kind: 'tool', tool: 't' }] };
+    expect(outline(spec)).toBe(true);
+    expect(outline({ ...spec, steps: [{ id: 'a', kind: 'tool', tool: 't', arguments: {} }] })).toBe(false);
+    expect(outline({ ...spec, steps: [{ id: 'a', kind: 'shell' }] })).toBe(false);
+    expect(outline({ ...spec, extra: 1 })).toBe(false);
+    // a tool step with a prompt: the outline lets it through (the validator reports it), the full schema does not
+    const mixed = { ...spec, steps: [{ id: 'a', kind: 'tool', tool: 't', prompt: 'p' }] };
+    expect(outline(mixed)).toBe(true);
+    expect(full(mixed)).toBe(false);
+    expect(validateSpec(mixed).problems.map(formatProblem)).toEqual(['steps[0].prompt: unknown field "prompt"']);
   });
 });
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { catalogOf } from '../../spec/catalog.js';
 import { parseDuration } from '../../spec/duration.js';
 import { withClient } from '../client.js';
-import { EXIT, loadCatalog, readSpecFile, UsageError } from '../io.js';
+import { EXIT, loadCatalog, plannerConfig, plannerSchemaOption, readSpecFile, UsageError } from '../io.js';
 
 interface EvalOpts {
   tools?: string;
@@ -11,6 +11,8 @@ interface EvalOpts {
   case?: string[];
   attempts: string;
   runTimeout: string;
+  prompt?: string;
+  schema?: string;
 }
 
 const HELP = `
@@ -58,12 +60,18 @@ export function registerEval(program: Command): void {
     .option('--json', 'print { "suite", "model", "passed", "failed", "cases": [per-case records] }')
     .option('--attempts <n>', 'planner model calls per case, repairs included', '3')
     .option('--run-timeout <duration>', 'how long a run may take before it is cancelled and its case fails', '5m')
+    .option('--prompt <file>', 'the planner prompt to evaluate; default: TRELLIS_PLANNER_PROMPT, else prompts/planner.md')
+    .option('--schema <form>', "the planner's response schema: outline or full; default: TRELLIS_PLANNER_SCHEMA, else outline")
     .addHelpText('after', HELP)
     .action(async (file: string, opts: EvalOpts) => {
       const maxAttempts = Number(opts.attempts);
       if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new UsageError(`--attempts must be a positive whole number, got ${opts.attempts}`);
       const timeoutMs = parseDuration(opts.runTimeout);
       if (timeoutMs === undefined) throw new UsageError(`--run-timeout: invalid duration "${opts.runTimeout}" (30s, 5m, 1h)`);
+      const env = plannerConfig();
+      const schema = opts.schema === undefined ? env.schema : plannerSchemaOption(opts.schema, '--schema');
+      const promptFile = opts.prompt ?? env.promptFile;
+      const prompt = promptFile === undefined ? undefined : await readSpecFile(promptFile);
 
       const { parseSuite, checkSuiteTools } = await import('../../evals/suite.js');
       const parsed = parseSuite(await readSpecFile(file), file);
@@ -94,6 +102,8 @@ export function registerEval(program: Command): void {
             model: config.model,
             catalog,
             maxAttempts,
+            ...(prompt !== undefined && { prompt }),
+            ...(schema !== undefined && { schema }),
             ...(runner && { runner }),
             onCase: (r, i, total) =>
               process.stderr.write(

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { catalogOf } from '../../spec/catalog.js';
 import { parseInput, WorkFailed } from '../client.js';
-import { loadCatalog, printProblems, problemJson, readSpecFile, UsageError } from '../io.js';
+import { loadCatalog, plannerConfig, plannerSchemaOption, printProblems, problemJson, readSpecFile, UsageError } from '../io.js';
 
 interface PlanOpts {
   tools?: string;
@@ -12,6 +12,7 @@ interface PlanOpts {
   input?: string;
   attempts: string;
   prompt?: string;
+  schema?: string;
 }
 
 export function registerPlan(program: Command): void {
@@ -24,7 +25,11 @@ export function registerPlan(program: Command): void {
     .option('--json', 'print { "ok", "spec", "attempts", "tokens", "problems" }')
     .option('--input <json>', 'the run input the spec will get, as JSON text or @file.json')
     .option('--attempts <n>', 'model calls in all, repairs included', '3')
-    .option('--prompt <file>', 'the planner prompt ({{catalog}} is replaced by the catalog); default prompts/planner.md')
+    .option(
+      '--prompt <file>',
+      'the planner prompt ({{catalog}} is replaced by the catalog); default: TRELLIS_PLANNER_PROMPT, else prompts/planner.md',
+    )
+    .option('--schema <form>', 'the response schema sent to the model: outline or full; default: TRELLIS_PLANNER_SCHEMA, else outline')
     .addHelpText(
       'after',
       '\nExample:\n  $ OPENAI_BASE_URL=http://127.0.0.1:8787/v1 trellis plan "Refund order A-1004 if it arrived damaged" --tools examples/tools.ts --out refund.json',
@@ -32,10 +37,13 @@ export function registerPlan(program: Command): void {
     .action(async (goal: string, opts: PlanOpts) => {
       const maxAttempts = Number(opts.attempts);
       if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new UsageError(`--attempts must be a positive whole number, got ${opts.attempts}`);
+      const env = plannerConfig();
+      const schema = opts.schema === undefined ? env.schema : plannerSchemaOption(opts.schema, '--schema');
+      const promptFile = opts.prompt ?? env.promptFile;
       const [catalog, input, prompt] = await Promise.all([
         loadCatalog(opts.tools),
         parseInput(opts.input),
-        opts.prompt === undefined ? undefined : readSpecFile(opts.prompt),
+        promptFile === undefined ? undefined : readSpecFile(promptFile),
       ]);
       const [{ planSpec }, { createLlmClient, llmConfigFromEnv }, { default: OpenAI }] = await Promise.all([
         import('../../planner/index.js'),
@@ -52,6 +60,7 @@ export function registerPlan(program: Command): void {
           maxAttempts,
           ...(input !== undefined && { input }),
           ...(prompt !== undefined && { prompt }),
+          ...(schema !== undefined && { schema }),
         });
       } catch (e) {
         if (e instanceof OpenAI.APIConnectionError)

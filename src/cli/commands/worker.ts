@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadTools, UsageError } from '../io.js';
+import { loadTools, plannerConfig, plannerSchemaOption, UsageError } from '../io.js';
 
 export function registerWorker(program: Command): void {
   program
@@ -8,8 +8,9 @@ export function registerWorker(program: Command): void {
     .option('--tools <module>', 'the tools module (default: TRELLIS_TOOLS)')
     .option('--specs <dir>', 'saved specs that call steps name (default: TRELLIS_SPECS, else ./specs)')
     .option('--planner-prompt <file>', "the planner's prompt for goal runs (default: TRELLIS_PLANNER_PROMPT, else prompts/planner.md)")
+    .option('--planner-schema <form>', "the planner's response schema: outline or full (default: TRELLIS_PLANNER_SCHEMA, else outline)")
     .addHelpText('after', '\nExample:\n  $ OPENAI_BASE_URL=http://127.0.0.1:8787/v1 trellis worker --tools examples/tools.ts')
-    .action(async (opts: { tools?: string; specs?: string; plannerPrompt?: string }) => {
+    .action(async (opts: { tools?: string; specs?: string; plannerPrompt?: string; plannerSchema?: string }) => {
       const [{ pino }, { createTrellisWorker }] = await Promise.all([import('pino'), import('../../worker.js')]);
       const module = opts.tools ?? process.env.TRELLIS_TOOLS;
       const tools = module ? await loadTools(module) : [];
@@ -22,7 +23,11 @@ export function registerWorker(program: Command): void {
           logger,
           ...(maxCached !== undefined && { maxCachedWorkflows: maxCached }),
           ...(opts.specs !== undefined && { specsDir: opts.specs }),
-          ...(opts.plannerPrompt !== undefined && { plannerPrompt: opts.plannerPrompt }),
+          planner: {
+            ...plannerConfig(),
+            ...(opts.plannerPrompt !== undefined && { promptFile: opts.plannerPrompt }),
+            ...(opts.plannerSchema !== undefined && { schema: plannerSchemaOption(opts.plannerSchema, '--planner-schema') }),
+          },
         });
       } catch (e) {
         throw new UsageError(
