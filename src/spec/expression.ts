@@ -54,6 +54,11 @@ export interface CompiledExpression {
   variables: Set<string>;
   /** `input.a.b` chains, for the type check against the input schema. */
   inputReferences: Array<{ fields: string[]; start: number; end: number }>;
+  /**
+   * The CEL type the checker infers from the text alone, where input, steps, run, item and index are dyn: 'string',
+   * 'list<int>', 'map<string, dyn>', 'dyn' (not known until run time)...; undefined when the checker cannot type it.
+   */
+  staticType(): string | undefined;
   evaluate(scope: Scope): unknown;
 }
 
@@ -110,6 +115,10 @@ export function compileExpression(source: string): CompiledExpression {
   const result: CompiledExpression = {
     source,
     ...found,
+    staticType() {
+      const checked = program.check();
+      return checked.valid ? checked.type : undefined;
+    },
     evaluate(scope) {
       let value: unknown;
       try {

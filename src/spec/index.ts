@@ -11,6 +11,7 @@ export * from './template.js';
 export * from './sites.js';
 export * from './graph.js';
 export * from './uses.js';
+export * from './call-cycles.js';
 export * from './step-output.js';
 export * from './parse.js';
 export * from './validate.js';

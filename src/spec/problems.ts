@@ -14,7 +14,7 @@ export type ProblemCode =
   | 'UNKNOWN_STEP' // `after` or an expression names a step that does not exist
   | 'SELF_REFERENCE'
   | 'UNKNOWN_VARIABLE' // an expression names something other than input, steps, run (and item, index in a map's step)
-  | 'CYCLE'
+  | 'CYCLE' // steps that depend on each other, or call steps that lead back to a spec they came from
   | 'EXPRESSION' // an expression that does not parse
   | 'DURATION'
   | 'JSON_SCHEMA' // an input or output schema that is not valid JSON Schema

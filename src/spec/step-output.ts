@@ -45,7 +45,7 @@ export function stepOutputSchema(step: Step, tools?: ToolCatalog, specs?: SpecLi
     case 'wait':
       return WAIT_OUTPUT_SCHEMA;
     case 'map':
-      return listOf(callOutputSchema(step.step, tools), step.onItemError === 'continue');
+      return listOf(callOutputSchema(step.step, tools), step.onItemError === 'continue' || mayBeDenied(step.step, tools));
     case 'call':
       return calledSpecOutputSchema(specs?.get(step.spec));
   }
@@ -58,7 +58,15 @@ function callOutputSchema(call: Step | MapSubStep, tools: ToolCatalog | undefine
   return undefined;
 }
 
-/** A map's output: one entry per item, in item order; with onItemError: continue, a failed item is null. */
+/** A tool call that a person may be asked to approve: a denial is an answer, and the call's output is then null. */
+function mayBeDenied(call: MapSubStep, tools: ToolCatalog | undefined): boolean {
+  return call.kind === 'tool' && (tools?.get(call.tool)?.approval ?? 'never') !== 'never';
+}
+
+/**
+ * A map's output: one entry per item, in item order. An item is null when it failed under onItemError: continue, or
+ * when a person denied its gated tool call.
+ */
 function listOf(items: JsonSchema | undefined, nullable: boolean): JsonSchema {
   if (!items) return { type: 'array' };
   return { type: 'array', items: nullable ? { anyOf: [items, { type: 'null' }] } : items };

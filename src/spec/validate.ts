@@ -5,12 +5,14 @@
  */
 import { z } from 'zod';
 import type { JsonSchema, ToolCatalog } from './catalog.js';
+import { callCycleProblems } from './call-cycles.js';
 import { compileExpression, ExpressionSyntaxError, ITEM_VARIABLES, SCOPE_VARIABLES, type CompiledExpression } from './expression.js';
 import { findCycles, siteExpressions } from './graph.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { parseSpecText, utf8Length, type SpecFormat } from './parse.js';
 import { compareProblems, formatPath, problem, type PathSegment, type Problem } from './problems.js';
 import {
+  MapStepSchema,
   SpecSchema,
   STEP_ID_PATTERN,
   STEP_KINDS,
@@ -31,8 +33,13 @@ import type { SpecLibrary } from './uses.js';
 export interface ValidateOptions {
   /** With a catalog, unknown tools are problems and tool args and outputs are type-checked. */
   tools?: ToolCatalog;
-  /** Saved specs by name: with it, a call step's spec must be there and its literal input is type-checked. */
+  /**
+   * Saved specs by name: with it, a call step's spec must be there, its literal input is type-checked, and no call
+   * may lead back to a spec it came from.
+   */
   specs?: SpecLibrary;
+  /** The spec's own name in `specs` when it is a saved spec (this version stands for the library's copy). */
+  savedAs?: string;
   limits?: Partial<Limits>;
 }
 
@@ -74,6 +81,10 @@ export function validateSpec(doc: unknown, options: ValidateOptions & { bytes?: 
   }
 
   checkCycles(context);
+  if (options.specs) {
+    const calls = steps.filter((s): s is { step: CallStep; index: number } => s.step.kind === 'call');
+    problems.push(...callCycleProblems(calls, options.specs, options.savedAs));
+  }
   if (problems.length > 0) return { ok: false, problems: dedupe(problems.sort(compareProblems)) };
   return { ok: true, spec: doc as unknown as Spec, problems: [] };
 }
@@ -225,16 +236,17 @@ function zodProblems(issues: z.core.$ZodIssue[], base: PathSegment[], schema: z.
     switch (issue.code) {
       case 'unrecognized_keys': {
         const known = knownFields(schema, issue.path, input);
-        return issue.keys.map((key) => problem('SHAPE', [...path, key], `unknown field "${key}"${didYouMean(key, known)}`));
+        const subStep = isMapField(schema, issue.path, 'step');
+        return issue.keys.map((key) => {
+          const hint = subStep && Object.hasOwn(SUB_STEP_FIELDS, key) ? SUB_STEP_FIELDS[key] : undefined;
+          return problem('SHAPE', [...path, key], hint ?? `unknown field "${key}"${didYouMean(key, known)}`);
+        });
       }
-      case 'invalid_type':
-        return [
-          problem(
-            'SHAPE',
-            path,
-            input === undefined ? `missing; expected ${article(issue.expected)}` : `expected ${article(issue.expected)}, got ${describe(input)}`,
-          ),
-        ];
+      case 'invalid_type': {
+        const got =
+          input === undefined ? `missing; expected ${article(issue.expected)}` : `expected ${article(issue.expected)}, got ${describe(input)}`;
+        return [problem('SHAPE', path, isMapField(schema, issue.path, 'items') ? `${got}; ${ITEMS_HELP}` : got)];
+      }
       case 'invalid_value':
         return [expectedOneOf(path, issue.values, input)];
       case 'invalid_union': {
@@ -273,6 +285,21 @@ function zodProblems(issues: z.core.$ZodIssue[], base: PathSegment[], schema: z.
     }
   });
 }
+
+/** Whether an issue's path is this field of a map step, the schema parsed being a step's. */
+function isMapField(schema: z.ZodType, issuePath: readonly PropertyKey[], field: string): boolean {
+  return schema === MapStepSchema && issuePath.length === 1 && issuePath[0] === field;
+}
+
+const ITEMS_HELP = 'items is a CEL expression that gives a list, e.g. "[1, 2]" or "steps.search.results"';
+
+/** Fields of a whole step written into a map's sub-step, with what to do instead. */
+const SUB_STEP_FIELDS: Readonly<Record<string, string>> = {
+  id: "a map's sub-step has no id: the map step's id addresses it, and its expressions use item and index",
+  when:
+    "a map's sub-step has no when: the map step's when runs or skips all its items; to run only some items, " +
+    'filter them in items, e.g. "steps.search.results.filter(r, r.score > 0.5)"',
+};
 
 /**
  * The fields of the strict object an unknown key was found in (the spec, a step, retry, budget, a map's step), for
@@ -459,19 +486,25 @@ function checkAgentTools(step: AgentStep, path: PathSegment[], ctx: Context): vo
 }
 
 /**
- * A map's items, when they are one plain `steps.X.a` (or `input.a`) chain whose schema the type check knows, must be
- * a list. Anything else (a literal, a computed list, an optional or indexed selection) is known only at run time.
+ * A map's items must be a list, where that is known before the run: a plain `steps.X.a` (or `input.a`) chain is read
+ * through the schema the type check knows; any other expression through its CEL type, which its text alone gives for
+ * literals and operators (`"abc"`, `1 + 2`, `{'a': 1}`) and leaves dyn (unknown) wherever it reads input or steps.
  * The sub-step's `item.field` references are not checked: the item's schema would be the list's items, left for later.
  */
 const PLAIN_CHAIN = /^\s*(?:steps|input)(?:\.[A-Za-z_][A-Za-z0-9_]*)+\s*$/;
 
 function checkItemsAreList(step: MapStep, path: PathSegment[], ctx: Context): void {
-  if (!PLAIN_CHAIN.test(step.items) || !compiles(step.items)) return;
+  const message = PLAIN_CHAIN.test(step.items) ? chainNotAList(step, ctx) : expressionNotAList(step.items);
+  if (message) ctx.problems.push(problem('TYPE', [...path, 'items'], message));
+}
+
+function chainNotAList(step: MapStep, ctx: Context): string | undefined {
+  if (!tryCompile(step.items)) return undefined;
   const [root, ...names] = step.items.trim().split('.') as [string, ...string[]];
   let start: { schema: JsonSchema | undefined; prefix: string[]; fields: string[]; origin: string };
   if (root === 'steps') {
     const target = ctx.steps.get(names[0]!);
-    if (!target || target.id === step.id) return; // an unknown step or a self-reference: reported with the site
+    if (!target || target.id === step.id) return undefined; // an unknown step or a self-reference: reported with the site
     start = {
       schema: stepOutputSchema(target, ctx.tools, ctx.specs),
       prefix: ['steps', target.id],
@@ -479,11 +512,11 @@ function checkItemsAreList(step: MapStep, path: PathSegment[], ctx: Context): vo
       origin: describeStepOutput(target),
     };
   } else start = { schema: ctx.inputSchema, prefix: ['input'], fields: names, origin: 'the input schema' };
-  if (!start.schema) return;
+  if (!start.schema) return undefined;
   const reached = walkFields(start.schema, start.prefix, start.fields, start.origin);
-  if (!('found' in reached)) return; // a field that cannot exist: reported with the site
+  if (!('found' in reached)) return undefined; // a field that cannot exist: reported with the site
   const type = nonListType(reached.found);
-  if (type) ctx.problems.push(problem('TYPE', [...path, 'items'], `${reached.says(type)}, not a list`));
+  return type ? `${reached.says(type)}, not a list` : undefined;
 }
 
 /** The type a schema says its value has, when that type is not a list; undefined when it may be one or is unknown. */
@@ -493,12 +526,37 @@ function nonListType(schema: JsonSchema): string | undefined {
   return types.find((t) => t !== 'null') ?? 'null';
 }
 
-function compiles(source: string): boolean {
+/**
+ * CEL types that are never a list once the value leaves CEL, named for the message. Not here: list, dyn (unknown
+ * until run time), bytes (it leaves CEL as a list of numbers) and any other type.
+ */
+const CEL_NOT_LISTS: Readonly<Record<string, string>> = {
+  string: 'a string',
+  int: 'a number',
+  uint: 'a number',
+  double: 'a number',
+  bool: 'true or false',
+  null: 'null',
+  map: 'an object',
+  'google.protobuf.Timestamp': 'a timestamp',
+  'google.protobuf.Duration': 'a duration',
+  type: 'a type',
+  optional: 'an optional value',
+};
+
+function expressionNotAList(source: string): string | undefined {
+  // An expression that does not parse is reported with the site.
+  const base = tryCompile(source)?.staticType()?.replace(/<.*$/s, '');
+  if (base === undefined || !Object.hasOwn(CEL_NOT_LISTS, base)) return undefined;
+  const hint = base === 'optional' ? '; .orValue([]) gives its value, or an empty list when it is absent' : '';
+  return `${source.trim()} is ${CEL_NOT_LISTS[base]!}, not a list${hint}`;
+}
+
+function tryCompile(source: string): CompiledExpression | undefined {
   try {
-    compileExpression(source);
-    return true;
+    return compileExpression(source);
   } catch {
-    return false;
+    return undefined;
   }
 }
 

@@ -3,8 +3,8 @@
  * case and the exact `path: message` lines, and their codes, of a bad one.
  */
 import { describe, expect, it } from 'vitest';
-import { stepOutputSchema, validateSpec, type Spec, type Step } from '../../src/spec/index.js';
-import { CATALOG, SPECS, agent, call, expectProblems, expectValid, llm, map, spec, tool, wait, when } from './helpers.js';
+import { catalogOf, libraryCallCycles, stepOutputSchema, validateSpec, type Spec, type Step } from '../../src/spec/index.js';
+import { CATALOG, SPECS, agent, call, catalogTool, expectProblems, expectValid, llm, map, spec, tool, wait, when } from './helpers.js';
 
 const OBJECT_OUTPUT = 'an llm output schema must describe an object ("type": "object"), as structured outputs require';
 const ONLY_IN_MAP = "item and index exist only inside a map's step; here expressions can use input, steps, run";
@@ -243,15 +243,54 @@ describe('map', () => {
     );
   });
 
-  it('items that are not one plain chain, or whose schema is not known, are left to run time', () => {
+  it('items whose CEL type the text alone gives must be a list: literals, operators, functions', () => {
+    expectProblems(
+      spec([
+        map('a', { items: '"abc"' }),
+        map('b', { items: '1 + 2' }),
+        map('c', { items: "{'a': 1}" }),
+        map('d', { items: ' size(input.ids) > 0 ' }),
+        map('e', { items: '1 + 2.5' }),
+        map('f', { items: 'null' }),
+        map('g', { items: 'timestamp("2025-01-01T00:00:00Z")' }),
+        tool('order'),
+        map('h', { items: 'steps.order.note + ""' }),
+        map('i', { items: 'steps.order.?items' }),
+      ]),
+      [
+        ['TYPE', 'steps[0].items: "abc" is a string, not a list'],
+        ['TYPE', 'steps[1].items: 1 + 2 is a number, not a list'],
+        ['TYPE', "steps[2].items: {'a': 1} is an object, not a list"],
+        ['TYPE', 'steps[3].items: size(input.ids) > 0 is true or false, not a list'],
+        ['TYPE', 'steps[4].items: 1 + 2.5 is a number, not a list'],
+        ['TYPE', 'steps[5].items: null is null, not a list'],
+        ['TYPE', 'steps[6].items: timestamp("2025-01-01T00:00:00Z") is a timestamp, not a list'],
+        ['TYPE', 'steps[8].items: steps.order.note + "" is a string, not a list'],
+        [
+          'TYPE',
+          'steps[9].items: steps.order.?items is an optional value, not a list; .orValue([]) gives its value, or an empty list when it is absent',
+        ],
+      ],
+    );
+  });
+
+  it('items whose type is not known, or may be a list, are left to run time', () => {
     expectValid(
       spec([
         tool('order'),
-        map('a', { items: '"not a list"' }),
-        map('b', { items: 'steps.order.?note' }),
-        map('c', { items: 'steps.order.note + ""' }),
+        llm('note'),
+        map('a', { items: 'input.x' }),
+        map('b', { items: 'input.x + 1' }), // dyn: a list plus a number fails only at run time
+        map('c', { items: 'input.flag ? input.x : []' }),
+        map('d', { items: '[1, "a"]' }),
+        map('e', { items: '[]' }),
+        map('f', { items: 'steps.order.?items.orValue([])' }),
+        map('g', { items: 'steps.note.split(",")' }),
+        map('h', { items: 'input.ids.map(i, i + 1)' }),
+        map('i', { items: 'b"ab"' }), // bytes leave CEL as a list of numbers
+        map('j', { items: 'input.flag ? [1] : "a"' }), // the checker cannot type it: not a problem here
         llm('l', { output: { type: 'object', properties: { any: {} } } }),
-        map('d', { items: 'steps.l.any' }), // a schema without a type says nothing of being a list
+        map('k', { items: 'steps.l.any' }), // a schema without a type says nothing of being a list
       ]),
       { tools: CATALOG },
     );
@@ -270,6 +309,30 @@ describe('map', () => {
   it('items is an expression already, like when', () => {
     expectProblems(spec([tool('order'), map('a', { items: '${steps.order.items}' })]), [
       ['EXPRESSION', 'steps[1].items: "items" is an expression already: write steps.order.items without ${...}'],
+    ]);
+  });
+
+  it("a sub-step written with a whole step's id or when is told that the map step holds them", () => {
+    expectProblems(spec([map('m', { step: { id: 'one', kind: 'llm', prompt: '${item}', when: 'index > 0' } })]), [
+      ['SHAPE', "steps[0].step.id: a map's sub-step has no id: the map step's id addresses it, and its expressions use item and index"],
+      [
+        'SHAPE',
+        "steps[0].step.when: a map's sub-step has no when: the map step's when runs or skips all its items; to run only some items, " +
+          'filter them in items, e.g. "steps.search.results.filter(r, r.score > 0.5)"',
+      ],
+    ]);
+    // Elsewhere id and when are a step's own fields, and other unknown fields of a sub-step are only unknown.
+    expectProblems(spec([map('m', { step: { kind: 'tool', tool: 't', args: {}, timeout: '1s' } })]), [
+      ['SHAPE', 'steps[0].step.timeout: unknown field "timeout"'],
+    ]);
+  });
+
+  it('items given as JSON (a list, say) or not at all is told that items is an expression', () => {
+    const help = 'items is a CEL expression that gives a list, e.g. "[1, 2]" or "steps.search.results"';
+    expectProblems(spec([map('a', { items: [1, 2] }), map('b', { items: 3 }), map('c', { items: undefined })]), [
+      ['SHAPE', `steps[0].items: expected a string, got an array; ${help}`],
+      ['SHAPE', `steps[1].items: expected a string, got number 3; ${help}`],
+      ['SHAPE', `steps[2].items: missing; expected a string; ${help}`],
     ]);
   });
 
@@ -292,6 +355,9 @@ describe('map', () => {
 
   it("a map's output is a list of its sub-step's outputs", () => {
     expectValid(spec([map('m'), when('b', 'size(steps.m) > 0 && steps.m[0].total > 0')]), { tools: CATALOG });
+    // Items that may be null (a gated tool's denial, onItemError: continue) need no null check, as before.
+    const refunds = map('r', { step: { kind: 'tool', tool: 'refund_order', args: { orderId: '${item}', amount: 1 } } });
+    expectValid(spec([refunds, when('b', 'steps.r[0].refundId != "" && steps.r.all(x, x.refundId != "")')]), { tools: CATALOG });
     expectProblems(spec([map('m'), when('b', 'steps.m.total > 0')]), [
       ['TYPE', 'steps[1].when: steps.m is the output of map step "m", a list; it has no field "total"'],
     ]);
@@ -348,6 +414,60 @@ describe('call', () => {
   });
 });
 
+describe('call cycles', () => {
+  /** A saved spec whose call steps run these specs, in order. */
+  const calling = (...names: string[]) => spec(names.map((n, i) => call(`c${i}`, { spec: n, input: undefined }))) as unknown as Spec;
+  const library = new Map([
+    ['refund', calling('notify')],
+    ['notify', calling('leaf', 'refund')],
+    ['leaf', calling()],
+    ['loop', calling('loop')],
+    ['entry', calling('leaf', 'refund')],
+  ]);
+  const run = (...names: string[]) => spec(names.map((n, i) => call(`s${i}`, { spec: n, input: undefined })));
+
+  it('a call that leads back to a spec it came from is a cycle, named at the call step that leads there', () => {
+    expectValid(run('leaf', 'leaf'), { specs: library });
+    expectProblems(
+      run('refund', 'leaf', 'entry', 'loop', 'notify'),
+      [
+        ['CYCLE', 'steps[0].spec: cycle: refund -> notify -> refund'],
+        ['CYCLE', 'steps[2].spec: cycle: refund -> notify -> refund (reached through "entry")'],
+        ['CYCLE', 'steps[3].spec: cycle: loop -> loop'],
+        ['CYCLE', 'steps[4].spec: cycle: refund -> notify -> refund'],
+      ],
+      { specs: library },
+    );
+    // Without a library the called specs are not known.
+    expectValid(run('refund'));
+  });
+
+  it('a saved spec validated under its name stands for the library copy: a call back to it is a cycle', () => {
+    // The library's copy of refund calls nothing yet; notify calls refund.
+    const stale = new Map([...library, ['refund', calling()]]);
+    expectValid(run('notify'), { specs: stale });
+    expectProblems(run('leaf', 'notify'), [['CYCLE', 'steps[1].spec: cycle: refund -> notify -> refund']], { specs: stale, savedAs: 'refund' });
+    expectProblems(run('refund'), [['CYCLE', 'steps[0].spec: cycle: refund -> refund']], { specs: stale, savedAs: 'refund' });
+    // This version of refund no longer calls notify: the library copy's cycle is not this spec's.
+    expectValid(run('leaf'), { specs: library, savedAs: 'refund' });
+  });
+
+  it('libraryCallCycles lists every cycle among saved specs once, for a loader to refuse', () => {
+    expect(libraryCallCycles(library)).toEqual([
+      ['refund', 'notify', 'refund'],
+      ['loop', 'loop'],
+    ]);
+    expect(
+      libraryCallCycles(
+        new Map([
+          ['leaf', calling()],
+          ['entry', calling('leaf', 'missing')],
+        ]),
+      ),
+    ).toEqual([]);
+  });
+});
+
 describe('budget', () => {
   it('has only maxTokens and maxSteps, each at least 1', () => {
     expectValid(spec([wait('w')], { budget: { maxTokens: 1 } }));
@@ -376,6 +496,25 @@ describe('stepOutputSchema', () => {
     });
     expect(stepOutputSchema(step(map('m')))).toEqual({ type: 'array' });
     expect(stepOutputSchema(step(map('m', { step: { kind: 'llm', prompt: 'x' } })))).toEqual({ type: 'array', items: { type: 'string' } });
+  });
+
+  it("map: items are nullable when the sub-step's tool may need a person, whose denial is null", () => {
+    const args = { orderId: '${item}', amount: 1 };
+    const refund = CATALOG.get('refund_order')!.outputSchema;
+    expect(stepOutputSchema(step(map('m', { step: { kind: 'tool', tool: 'refund_order', args } })), CATALOG)).toEqual({
+      type: 'array',
+      items: { anyOf: [refund, { type: 'null' }] },
+    });
+    const conditional = catalogOf([catalogTool('pay', { type: 'object' }, { type: 'object' }, 'conditional')]);
+    expect(stepOutputSchema(step(map('m', { step: { kind: 'tool', tool: 'pay' } })), conditional)).toEqual({
+      type: 'array',
+      items: { anyOf: [{ type: 'object' }, { type: 'null' }] },
+    });
+    // A tool that never asks stays non-null, as does a model call.
+    expect(stepOutputSchema(step(map('m', { step: { kind: 'tool', tool: 'send_email' } })), CATALOG)).toEqual({
+      type: 'array',
+      items: { type: 'object' },
+    });
   });
 
   it("call: the fields of the called spec's output template, when the library has the spec", () => {
