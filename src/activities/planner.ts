@@ -26,14 +26,15 @@ export function createPlannerActivities(client: OpenAI, model: string, catalog: 
           prompt,
           ...(planner.schema && { schema: planner.schema }),
           reservedIds: [PLAN_STEP],
-          ...(call.input !== undefined && call.input !== null && { input: call.input }),
+          ...(call.input !== undefined && { input: call.input }),
+          ...(call.maxTokens !== undefined && { maxTokens: call.maxTokens }),
           ...(call.feedback && { feedback: feedbackText(call.feedback) }),
         });
       } catch (e) {
         throw refusedByEndpoint(e) ?? e;
       }
       if (result.ok) return result;
-      return { ok: false, problems: result.problems.map(formatProblem), attempts: result.attempts, tokens: result.tokens };
+      return { ...result, problems: result.problems.map(formatProblem) };
     },
   };
 }

@@ -1,8 +1,8 @@
 /** Saved specs for `call` steps: loaded (and validated) once per run, and a call's input checked. */
 import { ApplicationFailure } from '@temporalio/activity';
 import { readSavedSpec, SavedSpecError } from '../library/saved-specs.js';
-import { formatPath } from '../spec/problems.js';
-import { checkValue } from '../spec/schema-check.js';
+import { inputProblems } from '../spec/input.js';
+import { formatProblem } from '../spec/problems.js';
 import type { Spec } from '../spec/schema.js';
 import type { ToolCatalog } from '../spec/catalog.js';
 
@@ -20,8 +20,7 @@ export function createSpecActivities(dir: string, catalog: ToolCatalog) {
 
     /** Problems of a call's input against the called spec's input schema, as "path: message" lines. */
     async checkSpecInput(schema: Record<string, unknown> | null, input: unknown): Promise<string[]> {
-      if (!schema) return [];
-      return checkValue(schema, input).map((i) => `${formatPath(['input', ...i.path])}: ${i.message}`);
+      return inputProblems(schema, input).map(formatProblem);
     },
   };
 }

@@ -43,20 +43,28 @@ export interface GoalResult extends RunResult {
 /** The planner activity's input. */
 export interface PlanCall {
   goal: string;
+  /** The run's input (null when it has none): shown to the model, and checked against the plan's input schema. */
   input?: unknown;
+  /** Tokens the run has left: the planner makes no repair call once it has used them. */
+  maxTokens?: number;
   /** Set when replanning: what the person said, the plan they saw, and outputs of steps that already ran. */
   feedback?: { comment: string; previous: Spec; done: Record<string, unknown> };
 }
 
 export type PlanCallResult =
-  { ok: true; spec: Spec; attempts: number; tokens: TokenUsage } | { ok: false; problems: string[]; attempts: number; tokens: TokenUsage };
+  | { ok: true; spec: Spec; attempts: number; tokens: TokenUsage }
+  | { ok: false; problems: string[]; attempts: number; tokens: TokenUsage; outOfTokens?: boolean };
 
-export interface RunResult {
-  output: unknown;
-  steps: Record<string, StepState>;
+/** What a run used against its budget; a failed run's failure carries it too (details[0].usage). */
+export interface RunUsage {
   tokens: TokenUsage;
   /** Step executions, as the maxSteps budget counts them. */
   executed: number;
+}
+
+export interface RunResult extends RunUsage {
+  output: unknown;
+  steps: Record<string, StepState>;
 }
 
 /** A person's answer to an approval (or to the policy gate in front of a tool), addressed by step id. */
@@ -104,6 +112,18 @@ export interface RunView {
   /** Goal runs: the goal, and the plan being reviewed or run. */
   goal?: string;
   spec?: Spec;
+  /** Goal runs: the plans a person replaced, oldest first, with what their steps did. */
+  earlierPlans?: EarlierPlan[];
+}
+
+/** A plan of a goal run that a person replaced: the spec, why, and its steps' states when it stopped. */
+export interface EarlierPlan {
+  plan: number;
+  spec: Spec;
+  /** The step a person denied and what they said. */
+  replacedBecause: { step: string; comment: string };
+  /** Its steps, when it stopped (none when it was denied at review). */
+  steps: Record<string, StepState>;
 }
 
 export interface ToolCall {

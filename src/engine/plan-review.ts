@@ -2,7 +2,10 @@
  * Goal runs, the pure parts: how a plan reads to the person reviewing it, and which steps of a new plan were
  * already done before a replan (same id, same definition), so they are not run again.
  */
+import { dependencyMap, topologicalOrder } from '../spec/graph.js';
 import type { Spec, Step } from '../spec/schema.js';
+import { oneLine } from '../spec/text.js';
+import { canonicalJson } from './canonical.js';
 
 /** A goal run's review is the step "plan": a plan may not use that id. */
 export const PLAN_STEP = 'plan';
@@ -31,10 +34,7 @@ function stepGist(step: Step): string {
   }
 }
 
-function clip(text: string, max = 120): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
-}
+const clip = (text: string) => oneLine(text, 120);
 
 /** A step that completed before a replan: its definition and its output. */
 export interface DoneStep {
@@ -42,24 +42,18 @@ export interface DoneStep {
   output: unknown;
 }
 
-/** Outputs of the new plan's steps that were done already: same id and the same definition. */
+/**
+ * Outputs of the new plan's steps that were done already: same id, the same definition, and every step it
+ * depends on carried too (a kept step whose input changed would otherwise keep an output of the old input).
+ */
 export function carriedOver(spec: Spec, done: Readonly<Record<string, DoneStep>>): Record<string, unknown> {
+  const deps = dependencyMap(spec);
+  const byId = new Map(spec.steps.map((s) => [s.id, s]));
   const out: Record<string, unknown> = {};
-  for (const step of spec.steps) {
-    const prior = Object.hasOwn(done, step.id) ? done[step.id] : undefined;
-    if (prior && canonical(prior.step) === canonical(step)) out[step.id] = prior.output;
+  for (const id of topologicalOrder([...byId.keys()], deps)) {
+    const prior = Object.hasOwn(done, id) ? done[id] : undefined;
+    const same = prior !== undefined && canonicalJson(prior.step) === canonicalJson(byId.get(id));
+    if (same && (deps.get(id) ?? []).every((d) => Object.hasOwn(out, d))) out[id] = prior.output;
   }
   return out;
-}
-
-/** JSON with sorted keys: two definitions are the same step when these are equal. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

@@ -45,9 +45,12 @@ export type ResolvedStep =
 
 export const DEFAULT_MAP_PARALLEL = 4;
 
-/** Kinds that hold activity slots while they run (bounded by the run's maxParallel). */
-export function usesActivities(kind: ResolvedStep['kind']): boolean {
-  return kind === 'tool' || kind === 'llm' || kind === 'agent' || kind === 'map';
+/**
+ * Kinds that hold one of the run's maxParallel slots while they run: those that call activities or start a child
+ * run. Approvals and waits cost nothing while they wait, so they always start.
+ */
+export function holdsSlot(kind: ResolvedStep['kind']): boolean {
+  return kind !== 'approval' && kind !== 'wait';
 }
 
 export type Decision =
@@ -63,8 +66,8 @@ export function scopeOf(plan: RunPlan, steps: Readonly<Record<string, StepState>
 
 /**
  * Decisions for every pending step whose dependencies have all ended. Skips cascade within one call (the
- * order is topological), so one call reaches a fixed point. `capacity` bounds how many tool and llm steps
- * start (activities); approvals and waits cost nothing while they wait, so they always start.
+ * order is topological), so one call reaches a fixed point. `capacity` bounds how many steps that hold a slot
+ * start (holdsSlot).
  */
 export function decide(plan: RunPlan, steps: Readonly<Record<string, StepState>>, input: unknown, run: RunInfo, capacity = Infinity): Decision[] {
   const status = new Map(plan.order.map((id) => [id, steps[id]!.status]));
@@ -89,11 +92,11 @@ export function decide(plan: RunPlan, steps: Readonly<Record<string, StepState>>
         status.set(id, 'skipped');
         continue;
       }
-      const isActivity = usesActivities(step.kind);
-      if (isActivity && starts >= capacity) continue;
+      const slot = holdsSlot(step.kind);
+      if (slot && starts >= capacity) continue;
       decisions.push({ type: 'start', step: id, resolved: resolveStep(step, scope) });
       status.set(id, 'running');
-      if (isActivity) starts++;
+      if (slot) starts++;
     } catch (e) {
       decisions.push({ type: 'fail', step: id, reason: (e as Error).message });
       status.set(id, 'failed');

@@ -13,6 +13,8 @@ import type { ToolCatalog } from '../spec/catalog.js';
 import { specJsonSchemaForModels, specOutlineJsonSchema } from '../spec/json-schema.js';
 import { formatProblem, problem, type Problem } from '../spec/problems.js';
 import type { Spec } from '../spec/schema.js';
+import { inputProblems } from '../spec/input.js';
+import type { SpecLibrary } from '../spec/uses.js';
 import { validateSpec } from '../spec/validate.js';
 import { catalogText } from './catalog-text.js';
 import type { PlannerSchema } from './config.js';
@@ -23,8 +25,15 @@ export const DEFAULT_PROMPT_FILE = fileURLToPath(new URL('../../prompts/planner.
 export interface PlanRequest {
   goal: string;
   catalog: ToolCatalog;
-  /** The run input the spec will get, shown to the model so it can refer to its fields. */
+  /**
+   * The run input the spec will get (null: none), shown to the model so it can refer to its fields, and checked
+   * against the plan's input schema: a plan its own run would refuse is sent back for repair.
+   */
   input?: unknown;
+  /** Saved specs that `call` steps may name: listed for the model, and checked by the validator. */
+  specs?: SpecLibrary;
+  /** Tokens this plan may use: no repair call is made once they are spent (the result says outOfTokens). */
+  maxTokens?: number;
   model: string;
   /** Model calls in all, the first included. Default 3. */
   maxAttempts?: number;
@@ -43,7 +52,8 @@ export interface PlanRequest {
 }
 
 export type PlanResult =
-  { ok: true; spec: Spec; attempts: number; tokens: TokenUsage } | { ok: false; problems: Problem[]; attempts: number; tokens: TokenUsage };
+  | { ok: true; spec: Spec; attempts: number; tokens: TokenUsage }
+  | { ok: false; problems: Problem[]; attempts: number; tokens: TokenUsage; outOfTokens?: boolean };
 
 export async function loadPrompt(file = DEFAULT_PROMPT_FILE): Promise<string> {
   return readFile(file, 'utf8');
@@ -54,18 +64,20 @@ export async function planSpec(client: OpenAI, request: PlanRequest): Promise<Pl
   const schema = request.schema === 'full' ? specJsonSchemaForModels() : specOutlineJsonSchema();
   const goal = [
     `Goal: ${request.goal}`,
-    ...(request.input === undefined ? [] : [`Run input: ${JSON.stringify(request.input)}`]),
+    ...(request.input === undefined || request.input === null ? [] : [`Run input: ${JSON.stringify(request.input)}`]),
     ...(request.feedback === undefined ? [] : ['', request.feedback]),
   ].join('\n');
   const messages: ChatCompletionMessageParam[] = [
     // A replacer function: `$&` or `$'` in a tool's description stays text.
-    { role: 'system', content: template.replace('{{catalog}}', () => catalogText(request.catalog)) },
+    { role: 'system', content: template.replace('{{catalog}}', () => catalogText(request.catalog, request.specs)) },
     { role: 'user', content: goal },
   ];
   const maxAttempts = request.maxAttempts ?? 3;
   let tokens: TokenUsage = { prompt: 0, completion: 0, total: 0 };
   let problems: Problem[] = [];
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    if (request.maxTokens !== undefined && tokens.total >= request.maxTokens)
+      return { ok: false, problems, attempts: attempt - 1, tokens, outOfTokens: true };
     const completion = await client.chat.completions.create({
       model: request.model,
       messages,
@@ -80,8 +92,10 @@ export async function planSpec(client: OpenAI, request: PlanRequest): Promise<Pl
       problems = [problem('SYNTAX', [], 'the reply is not JSON')];
     }
     if (doc !== undefined) {
-      const valid = validateSpec(doc, { tools: request.catalog });
-      problems = valid.ok ? reservedIdProblems(valid.spec, request.reservedIds ?? []) : valid.problems;
+      const valid = validateSpec(doc, { tools: request.catalog, ...(request.specs && { specs: request.specs }) });
+      problems = valid.ok
+        ? [...reservedIdProblems(valid.spec, request.reservedIds ?? []), ...runInputProblems(valid.spec, request.input)]
+        : valid.problems;
       if (valid.ok && problems.length === 0) return { ok: true, spec: valid.spec, attempts: attempt, tokens };
     }
     // The repair: the model's reply and its problems, compactly; the goal stays in the last user message.
@@ -94,6 +108,15 @@ export async function planSpec(client: OpenAI, request: PlanRequest): Promise<Pl
     );
   }
   return { ok: false, problems, attempts: maxAttempts, tokens };
+}
+
+/** The run input against the plan's input schema, reported at the schema (`input`), which the model can fix. */
+function runInputProblems(spec: Spec, input: unknown): Problem[] {
+  if (input === undefined) return [];
+  const found = inputProblems(spec.input, input);
+  if (found.length === 0) return [];
+  const shown = JSON.stringify(input).slice(0, 300);
+  return [problem('TYPE', ['input'], `the run input ${shown} does not match this input schema: ${found.map(formatProblem).join('; ')}`)];
 }
 
 function reservedIdProblems(spec: Spec, reserved: string[]): Problem[] {

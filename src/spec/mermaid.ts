@@ -7,6 +7,7 @@
 import type { ToolCatalog } from './catalog.js';
 import { stepDependencies } from './graph.js';
 import type { MapSubStep, Spec, Step } from './schema.js';
+import { oneLine } from './text.js';
 import { stepTools } from './uses.js';
 
 export function toMermaid(spec: Spec, tools?: ToolCatalog): string {
@@ -92,10 +93,7 @@ function shape(step: Step, text: string): string {
   }
 }
 
-function truncate(text: string, max = 48): string {
-  const flat = text.replace(/\s+/g, ' ');
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
+const truncate = (text: string) => oneLine(text, 48);
 
 /** Mermaid reads entity codes inside quoted labels. */
 function escape(text: string): string {

@@ -1,19 +1,27 @@
 /**
  * The agent step: a bounded tool-calling loop. Every model turn and every tool call is its own activity, so a
  * crash resumes mid-loop; gated tools still wait for a person; a tool's error or a person's denial goes back
- * to the model as the tool's result, compactly; more than maxTurns model calls fail the step.
+ * to the model as the tool's result, compactly; more than maxTurns model calls fail the step. The tool calls of
+ * one turn run at most the run's parallel limit at once, and the conversation (sent whole with every turn, so
+ * kept in the history each time) is capped in size.
  */
 import * as wf from '@temporalio/workflow';
 import type { AgentMessage, AgentToolCall } from '../engine/messages.js';
 import type { ResolvedStep } from '../engine/schedule.js';
 import { addTokens } from '../engine/state.js';
-import { BudgetExceeded } from './session.js';
-import { activityOptions, callTool, describeError, GateDenied, type StepContext } from './step-context.js';
+import { BudgetExceeded, Withdrawn } from './session.js';
+import { activityOptions, callTool, describeError, GateDenied, inLanes, type StepContext } from './step-context.js';
 
 type AgentStep = Extract<ResolvedStep, { kind: 'agent' }>;
 
 /** Longest tool result sent back to the model: the rest is cut with a note. */
 const MAX_RESULT_CHARS = 8_000;
+
+/**
+ * Largest conversation an agent turn sends, in characters of JSON. Temporal refuses payloads over 2 MB and warns
+ * over 512 KB; each turn's input stays in the history, so 50 turns stay far inside its 50 MB too.
+ */
+export const MAX_CONVERSATION_CHARS = 400_000;
 
 export async function runAgent(ctx: StepContext, agent: AgentStep): Promise<unknown> {
   const messages: AgentMessage[] = [];
@@ -23,7 +31,16 @@ export async function runAgent(ctx: StepContext, agent: AgentStep): Promise<unkn
   let calls = 0;
   let asked: string[] = [];
   for (let turn = 1; turn <= agent.maxTurns; turn++) {
+    if (ctx.session.stopping()) throw new Withdrawn();
     ctx.session.checkTokens(`turn ${turn} of agent step "${ctx.id}"`);
+    const size = JSON.stringify(messages).length;
+    if (size > MAX_CONVERSATION_CHARS) {
+      throw wf.ApplicationFailure.nonRetryable(
+        `agent step "${ctx.id}": its conversation is ${size} characters before turn ${turn}, over the ${MAX_CONVERSATION_CHARS} an agent may send; ` +
+          'give it fewer turns, or tools that return less',
+        'TrellisAgentTooLong',
+      );
+    }
     const reply = await ctx.acts.callAgentTurn.executeWithOptions(activityOptions(ctx.step, `agent ${ctx.id} turn ${turn}`), [
       {
         step: ctx.id,
@@ -50,7 +67,17 @@ export async function runAgent(ctx: StepContext, agent: AgentStep): Promise<unkn
     asked = reply.toolCalls.map((c) => c.name);
     if (turn === agent.maxTurns) break;
     messages.push({ role: 'assistant', content: reply.content, toolCalls: reply.toolCalls });
-    const results = await Promise.all(reply.toolCalls.map((call) => runCall(ctx, agent, call, `${ctx.key}/t${turn}.${++calls}`)));
+    const first = calls;
+    calls += reply.toolCalls.length;
+    const results: string[] = [];
+    await inLanes(
+      reply.toolCalls.length,
+      ctx.maxParallel,
+      async (i) => {
+        results[i] = await runCall(ctx, agent, reply.toolCalls[i]!, `${ctx.key}/t${turn}.${first + i + 1}`);
+      },
+      () => false,
+    );
     reply.toolCalls.forEach((call, i) => messages.push({ role: 'tool', toolCallId: call.id, content: results[i]! }));
   }
   throw maxTurns(ctx, agent, `its last turn still asked for ${[...new Set(asked)].join(', ')}`);
@@ -79,7 +106,7 @@ async function runCall(ctx: StepContext, agent: AgentStep, call: AgentToolCall, 
     const text = JSON.stringify(output) ?? 'null';
     return text.length > MAX_RESULT_CHARS ? `${text.slice(0, MAX_RESULT_CHARS)}... (cut: ${text.length} characters in all)` : text;
   } catch (e) {
-    if (e instanceof BudgetExceeded || wf.isCancellation(e)) throw e;
+    if (e instanceof BudgetExceeded || e instanceof Withdrawn || wf.isCancellation(e)) throw e;
     if (e instanceof GateDenied) return `denied: ${e.message}`;
     return `error: ${describeError(e)}`;
   }

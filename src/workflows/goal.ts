@@ -11,15 +11,19 @@ import { carriedOver, PLAN_STEP, planSummary, type DoneStep } from '../engine/pl
 import type { Spec } from '../spec/schema.js';
 import { settle } from './interpreter.js';
 import { runSpec } from './run-spec.js';
-import { RunSession, type Gate } from './session.js';
-import type { Activities } from './step-context.js';
+import { BudgetExceeded, RunSession, type Gate } from './session.js';
+import { describeError, type Activities } from './step-context.js';
 
 const DEFAULT_MAX_PLANS = 3;
 
+type Feedback = { comment: string; step: string; previous: Spec; done: Record<string, DoneStep> };
+
 export async function trellisGoal(args: GoalArgs): Promise<GoalResult> {
   const session = new RunSession(`goal: ${args.goal}`.slice(0, 200), args.options);
-  session.goal = { goal: args.goal };
+  const goal: NonNullable<RunSession['goal']> = { goal: args.goal, earlier: [] };
+  session.goal = goal;
   session.steps = { [PLAN_STEP]: { status: 'running', output: null, attempts: 0 } };
+  session.useBudget(undefined);
   session.install();
   session.announce();
   const planner = wf.proxyActivities<Activities>({ startToCloseTimeout: '10m', retry: { maximumAttempts: 3 } });
@@ -33,39 +37,16 @@ export async function trellisGoal(args: GoalArgs): Promise<GoalResult> {
   let spec: Spec | undefined;
   let plans = 0;
   const result = await settle(session, async () => {
-    let feedback: { comment: string; previous: Spec; done: Record<string, DoneStep> } | undefined;
+    let feedback: Feedback | undefined;
     for (;;) {
       plans++;
+      replan = undefined;
+      session.stopping = () => false;
       const planState = session.steps[PLAN_STEP]!;
       Object.assign(planState, { status: 'running', output: null });
       wf.setCurrentDetails(`Planning: ${args.goal}`);
-      session.checkTokens('planning');
-      const planned = await planner.planGoal.executeWithOptions(
-        { startToCloseTimeout: '10m', summary: `plan ${plans}: ${args.goal}`.slice(0, 200) },
-        [
-          {
-            goal: args.goal,
-            ...(args.input !== undefined && { input: args.input }),
-            ...(feedback && {
-              feedback: {
-                comment: feedback.comment,
-                previous: feedback.previous,
-                done: Object.fromEntries(Object.entries(feedback.done).map(([id, d]) => [id, d.output])),
-              },
-            }),
-          },
-        ],
-      );
-      planState.attempts += planned.attempts;
-      session.addTokens(planned.tokens, `plan ${plans}`);
-      if (!planned.ok) {
-        session.error = `no valid plan within ${planned.attempts} attempts:\n${planned.problems.join('\n')}`;
-        planState.status = 'failed';
-        session.setStatus('failed');
-        throw wf.ApplicationFailure.nonRetryable(session.error, 'TrellisPlanInvalid', { problems: planned.problems });
-      }
-      spec = planned.spec;
-      session.goal = { goal: args.goal, spec };
+      spec = await makePlan(session, planner, args, plans, feedback);
+      goal.spec = spec;
       session.name = spec.name;
 
       if (args.review) {
@@ -77,7 +58,8 @@ export async function trellisGoal(args: GoalArgs): Promise<GoalResult> {
         planState.output = decision;
         if (!decision.approved) {
           if (decision.comment && plans < maxPlans) {
-            feedback = { comment: decision.comment, previous: spec, done: feedback?.done ?? {} };
+            goal.earlier.push({ plan: plans, spec, replacedBecause: { step: PLAN_STEP, comment: decision.comment }, steps: {} });
+            feedback = { comment: decision.comment, step: PLAN_STEP, previous: spec, done: feedback?.done ?? {} };
             session.gates.delete(PLAN_STEP);
             continue;
           }
@@ -91,18 +73,67 @@ export async function trellisGoal(args: GoalArgs): Promise<GoalResult> {
       planState.status = 'completed';
       if (!args.review) planState.output = { steps: spec.steps.length };
 
-      replan = undefined;
       const carried = carriedOver(spec, feedback?.done ?? {});
       const end = await runSpec({ session, spec, input: args.input, carried, stop: () => replan !== undefined && plans < maxPlans });
       if (!end.stopped) return end.output;
       // A person asked for another plan while this one ran: keep what completed, except the step they denied.
+      const asked = replan!;
+      const { [PLAN_STEP]: _plan, ...ran } = session.steps;
+      goal.earlier.push({ plan: plans, spec, replacedBecause: asked, steps: ran });
       const done: Record<string, DoneStep> = { ...(feedback?.done ?? {}) };
       for (const step of spec.steps) {
-        const state = session.steps[step.id]!;
-        if (state.status === 'completed' && step.id !== replan!.step) done[step.id] = { step, output: state.output };
+        const state = ran[step.id]!;
+        if (state.status === 'completed' && step.id !== asked.step) done[step.id] = { step, output: state.output };
       }
-      feedback = { comment: replan!.comment, previous: spec, done };
+      feedback = { ...asked, previous: spec, done };
     }
   });
   return { ...result, spec: spec!, plans };
+}
+
+/** One call of the planner activity, within the run's token budget; the plan step fails with a reason otherwise. */
+async function makePlan(
+  session: RunSession,
+  planner: wf.ActivityInterfaceFor<Activities>,
+  args: GoalArgs,
+  plans: number,
+  feedback: Feedback | undefined,
+): Promise<Spec> {
+  const planState = session.steps[PLAN_STEP]!;
+  session.checkTokens('planning');
+  const maxTokens = session.budget.maxTokens === undefined ? undefined : session.budget.maxTokens - session.tokens.total;
+  let planned;
+  try {
+    planned = await planner.planGoal.executeWithOptions({ startToCloseTimeout: '10m', summary: `plan ${plans}: ${args.goal}`.slice(0, 200) }, [
+      {
+        goal: args.goal,
+        input: args.input ?? null,
+        ...(maxTokens !== undefined && { maxTokens }),
+        ...(feedback && {
+          feedback: {
+            comment: feedback.comment,
+            previous: feedback.previous,
+            done: Object.fromEntries(Object.entries(feedback.done).map(([id, d]) => [id, d.output])),
+          },
+        }),
+      },
+    ]);
+  } catch (e) {
+    if (wf.isCancellation(e)) throw e;
+    return failPlan(session, `planning failed: ${describeError(e)}`, 'TrellisPlanFailed');
+  }
+  planState.attempts += planned.attempts;
+  session.addTokens(planned.tokens, `plan ${plans}`);
+  if (planned.ok) return planned.spec;
+  if (planned.outOfTokens) throw new BudgetExceeded(`maxTokens ${session.budget.maxTokens}: ${session.tokens.total} LLM tokens used while planning`);
+  return failPlan(session, `no valid plan within ${planned.attempts} attempts:\n${planned.problems.join('\n')}`, 'TrellisPlanInvalid', {
+    problems: planned.problems,
+  });
+}
+
+function failPlan(session: RunSession, error: string, type: string, details?: unknown): never {
+  Object.assign(session.steps[PLAN_STEP]!, { status: 'failed', reason: error });
+  session.error = error;
+  session.setStatus('failed');
+  throw wf.ApplicationFailure.nonRetryable(error, type, ...(details === undefined ? [] : [details]));
 }

@@ -3,9 +3,10 @@
  * the approval signal and update of its session.
  */
 import * as wf from '@temporalio/workflow';
-import type { RunArgs, RunResult } from '../engine/messages.js';
+import type { RunArgs, RunResult, RunUsage } from '../engine/messages.js';
 import { runSpec } from './run-spec.js';
 import { BudgetExceeded, RunSession } from './session.js';
+import { describeError } from './step-context.js';
 
 export async function trellisRun(args: RunArgs): Promise<RunResult> {
   const session = new RunSession(args.spec.name, args.options);
@@ -17,7 +18,10 @@ export async function trellisRun(args: RunArgs): Promise<RunResult> {
   });
 }
 
-/** Runs `body` to the run's output and records how the run ended: completed, failed or cancelled. */
+/**
+ * Runs `body` to the run's output and records how the run ended: completed, failed or cancelled. A failed run's
+ * failure carries what it used (details[0].usage), so a parent run counts a failed call step against its budget.
+ */
 export async function settle(session: RunSession, body: () => Promise<unknown>): Promise<RunResult> {
   try {
     session.output = await body();
@@ -27,17 +31,22 @@ export async function settle(session: RunSession, body: () => Promise<unknown>):
     if (wf.isCancellation(e)) {
       session.error = 'cancelled';
       session.setStatus('cancelled');
-    } else if (session.status !== 'failed') {
-      session.error = describe(e);
+      throw e;
+    }
+    // Plain errors other than a budget are bugs: Temporal retries them as a workflow task.
+    if (!(e instanceof BudgetExceeded || e instanceof wf.TemporalFailure)) throw e;
+    if (session.status !== 'failed') {
+      session.error = describeError(e);
       session.setStatus('failed');
     }
-    // A budget spent outside any step (a goal run's planning) fails the run; other plain errors are bugs, which
-    // Temporal retries as a workflow task.
-    if (e instanceof BudgetExceeded) throw wf.ApplicationFailure.nonRetryable(e.message, 'TrellisBudgetExceeded');
-    throw e;
+    const usage: RunUsage = { tokens: session.tokens, executed: session.executed };
+    const own = e instanceof wf.ApplicationFailure ? e : undefined;
+    throw wf.ApplicationFailure.create({
+      message: own?.message ?? session.error ?? describeError(e),
+      type: e instanceof BudgetExceeded ? 'TrellisBudgetExceeded' : (own?.type ?? 'TrellisRunFailed'),
+      nonRetryable: true,
+      details: [{ ...(own?.details?.[0] as object | undefined), usage }],
+      ...(own?.cause && { cause: own.cause }),
+    });
   }
-}
-
-function describe(e: unknown): string {
-  return (e as Error)?.message ?? String(e);
 }

@@ -5,19 +5,18 @@
  * `call` steps.
  */
 import * as wf from '@temporalio/workflow';
-import type { RunArgs, RunResult, ToolInfo } from '../engine/messages.js';
-import { allEnded, decide, planRun, runOutput, usesActivities, type ResolvedStep } from '../engine/schedule.js';
+import type { ToolInfo } from '../engine/messages.js';
+import { allEnded, decide, holdsSlot, planRun, runOutput, type ResolvedStep } from '../engine/schedule.js';
 import { initialSteps, type RunInfo } from '../engine/state.js';
 import type { Spec } from '../spec/schema.js';
 import { specsCalled, toolsUsed } from '../spec/index.js';
 import { runAgent } from './agent.js';
+import { runCall } from './call.js';
 import { runMap } from './map.js';
-import { BudgetExceeded, formatMs, workflowClockMs, workflowNow, type RunSession } from './session.js';
-import { activityOptions, callTool, describeError, GateDenied, type Activities, type StepContext } from './step-context.js';
+import { BudgetExceeded, formatMs, Withdrawn, workflowClockMs, workflowNow, type RunSession } from './session.js';
+import { callModel, callTool, describeError, GateDenied, type Activities, type StepContext } from './step-context.js';
 
 const DEFAULT_MAX_PARALLEL = 8;
-/** `call` steps nest at most this deep: a saved spec that calls itself stops here, not never. */
-export const MAX_CALL_DEPTH = 5;
 
 export interface SpecRun {
   session: RunSession;
@@ -46,8 +45,10 @@ export async function runSpec(r: SpecRun): Promise<SpecRunEnd> {
   session.steps = session.goal ? { plan: session.steps.plan!, ...steps } : steps;
   session.name = spec.name;
   session.useBudget(spec.budget);
+  session.stopping = () => r.stop?.() === true;
   const maxParallel = session.options.maxParallel ?? DEFAULT_MAX_PARALLEL;
-  let activitiesInFlight = 0;
+  let slotsInUse = 0;
+  let inFlight = 0;
 
   const acts = wf.proxyActivities<Activities>({ startToCloseTimeout: '5m' });
   const local = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 3 } });
@@ -60,7 +61,17 @@ export async function runSpec(r: SpecRun): Promise<SpecRunEnd> {
 
   const execute = async (id: string, resolved: ResolvedStep): Promise<unknown> => {
     const step = plan.steps.get(id)!;
-    const ctx: StepContext = { id, step, session, acts, key: `${run.workflowId}/${run.id}/${id}`, toolInfo };
+    const ctx: StepContext = {
+      id,
+      step,
+      session,
+      acts,
+      local,
+      key: `${run.workflowId}/${run.id}/${id}`,
+      toolInfo,
+      maxParallel,
+      callDepth: r.callDepth ?? 0,
+    };
     switch (resolved.kind) {
       case 'tool': {
         const result = await callTool(ctx, resolved.tool, resolved.args, ctx.key, `tool ${resolved.tool}`);
@@ -68,11 +79,9 @@ export async function runSpec(r: SpecRun): Promise<SpecRunEnd> {
         return result.output;
       }
       case 'llm': {
-        session.checkTokens(`llm step "${id}"`);
         const { kind: _kind, ...call } = resolved;
-        const result = await acts.callLlm.executeWithOptions(activityOptions(step, `llm ${id}`), [{ step: id, ...call }]);
+        const result = await callModel(ctx, call, `llm ${id}`, `llm step "${id}"`);
         Object.assign(steps[id]!, { attempts: result.attempt, tokens: result.tokens });
-        session.addTokens(result.tokens, `llm step "${id}"`);
         return result.output;
       }
       case 'approval': {
@@ -91,15 +100,18 @@ export async function runSpec(r: SpecRun): Promise<SpecRunEnd> {
         if (!decision) throw wf.ApplicationFailure.nonRetryable(`no answer within ${formatMs(resolved.timeoutMs!)} (onTimeout: fail)`);
         return decision;
       }
-      case 'wait':
-        await wf.sleep(resolved.durationMs, { summary: `wait ${id} ${formatMs(resolved.durationMs)}` });
+      case 'wait': {
+        // A durable timer that a request for a new plan ends early.
+        const summary = `wait ${id} ${formatMs(resolved.durationMs)}`;
+        if (await wf.condition(session.stopping, resolved.durationMs, { summary })) throw new Withdrawn();
         return { at: workflowNow() };
+      }
       case 'agent':
         return runAgent(ctx, resolved);
       case 'map':
         return runMap(ctx, resolved);
       case 'call':
-        return runCall(ctx, library[resolved.spec]!, resolved.input, r.callDepth ?? 0);
+        return runCall(ctx, library[resolved.spec]!, resolved.input);
     }
   };
 
@@ -110,12 +122,12 @@ export async function runSpec(r: SpecRun): Promise<SpecRunEnd> {
     const budget = e instanceof BudgetExceeded;
     if ((budget || (plan.steps.get(id)!.onError ?? 'fail') === 'fail') && !failure) failure = { step: id, reason, budget };
   };
-  const stopped = () => r.stop?.() === true;
+  const stopped = session.stopping;
 
   session.refreshStatus();
   session.announce();
   while (!failure && !stopped() && !allEnded(plan, steps)) {
-    const decisions = decide(plan, steps, input, run, maxParallel - activitiesInFlight);
+    const decisions = decide(plan, steps, input, run, maxParallel - slotsInUse);
     for (const d of decisions) {
       const state = steps[d.step]!;
       if (d.type === 'skip') Object.assign(state, { status: 'skipped', reason: d.reason });
@@ -128,18 +140,21 @@ export async function runSpec(r: SpecRun): Promise<SpecRunEnd> {
           break;
         }
         state.status = 'running';
-        const isActivity = usesActivities(d.resolved.kind);
-        if (isActivity) activitiesInFlight++;
+        const slot = holdsSlot(d.resolved.kind);
+        if (slot) slotsInUse++;
+        inFlight++;
         void execute(d.step, d.resolved)
           .then(
             (value) => Object.assign(state, { status: 'completed', output: value }),
             (e: unknown) => {
-              if (e instanceof GateDenied) Object.assign(state, { status: 'skipped', output: null, reason: e.message });
+              // A denial is an answer, and a withdrawal is not the step's failure: either way it did not run to its end.
+              if (e instanceof GateDenied || e instanceof Withdrawn) Object.assign(state, { status: 'skipped', output: null, reason: e.message });
               else if (!wf.isCancellation(e)) fail(d.step, e);
             },
           )
           .finally(() => {
-            if (isActivity) activitiesInFlight--;
+            if (slot) slotsInUse--;
+            inFlight--;
             session.version++;
           });
       }
@@ -160,9 +175,12 @@ export async function runSpec(r: SpecRun): Promise<SpecRunEnd> {
     throw wf.ApplicationFailure.nonRetryable(session.error, 'TrellisStepFailed', { step: failure.step, reason: failure.reason });
   }
   if (stopped()) {
-    // What is running finishes, so its output is kept for the next plan; nobody waits for people.
-    await wf.condition(() => activitiesInFlight === 0);
-    for (const [id, gate] of session.gates) if (!gate.decision) session.gates.delete(id);
+    // Activities and child runs in flight finish (their outputs are offered to the next plan); waits for people and
+    // timers are withdrawn, and nothing new starts (session.stopping), so this ends.
+    await wf.condition(() => inFlight === 0);
+    for (const id of plan.order) {
+      if (steps[id]!.status === 'pending') Object.assign(steps[id]!, { status: 'skipped', reason: new Withdrawn().message });
+    }
     return { stopped: true };
   }
   try {
@@ -172,33 +190,4 @@ export async function runSpec(r: SpecRun): Promise<SpecRunEnd> {
     session.setStatus('failed');
     throw wf.ApplicationFailure.nonRetryable(session.error, 'TrellisOutputFailed');
   }
-}
-
-/** A `call` step: the saved spec runs as a child run, within what is left of this run's budget. */
-async function runCall(ctx: StepContext, spec: Spec, input: unknown, depth: number): Promise<unknown> {
-  if (depth + 1 > MAX_CALL_DEPTH) {
-    throw wf.ApplicationFailure.nonRetryable(`call steps nest more than ${MAX_CALL_DEPTH} deep (a saved spec that calls itself?)`);
-  }
-  const local = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 3 } });
-  const problems = await local.checkSpecInput(spec.input ?? null, input);
-  if (problems.length > 0) throw wf.ApplicationFailure.nonRetryable(`input for spec ${spec.name}: ${problems.join('; ')}`, 'TrellisInputInvalid');
-  const { session } = ctx;
-  const left = (max: number | undefined, used: number) => (max === undefined ? undefined : Math.max(1, max - used));
-  const maxTokens = left(session.budget.maxTokens, session.tokens.total);
-  const maxSteps = left(session.budget.maxSteps, session.executed);
-  const childId = `${wf.workflowInfo().workflowId}.${ctx.id}`;
-  session.steps[ctx.id]!.run = childId;
-  const args: RunArgs = {
-    spec,
-    input,
-    callDepth: depth + 1,
-    options: {
-      ...session.options,
-      budget: { ...(maxTokens !== undefined && { maxTokens }), ...(maxSteps !== undefined && { maxSteps }) },
-    },
-  };
-  const result = (await wf.executeChild('trellisRun', { workflowId: childId, args: [args], staticSummary: `call ${spec.name}` })) as RunResult;
-  session.executed += result.executed;
-  session.addTokens(result.tokens, `call step "${ctx.id}"`);
-  return result.output;
 }

@@ -6,9 +6,9 @@
  * same contract.
  */
 import * as wf from '@temporalio/workflow';
-import type { ApprovalDecision, ApprovalResult, PendingApproval, RunOptions, RunView } from '../engine/messages.js';
+import type { ApprovalDecision, ApprovalResult, EarlierPlan, PendingApproval, RunOptions, RunUsage, RunView } from '../engine/messages.js';
 import { addTokens, type RunStatus, type StepState, type TokenUsage } from '../engine/state.js';
-import type { Budget } from '../spec/schema.js';
+import type { Budget, Spec } from '../spec/schema.js';
 import { approveSignal, decideUpdate, statusQuery } from './definitions.js';
 
 // Temporal replaces Date inside workflows with the deterministic workflow clock: this is replay-safe.
@@ -27,6 +27,21 @@ export class BudgetExceeded extends Error {
   }
 }
 
+/** A person asked for a new plan: what had not started yet, or waited for a person, is withdrawn. */
+export class Withdrawn extends Error {
+  constructor() {
+    super('withdrawn: a person asked for a new plan');
+    this.name = 'Withdrawn';
+  }
+}
+
+/**
+ * Step executions a run may make when neither its spec nor its caller says: a history holds 51,200 events and
+ * an execution takes about 3 to 10 of them, so a run stops with a clear failure well before Temporal would end it
+ * half-run.
+ */
+export const DEFAULT_MAX_STEPS = 5_000;
+
 export class RunSession {
   status: RunStatus = 'running';
   steps: Record<string, StepState> = {};
@@ -39,10 +54,12 @@ export class RunSession {
   /** Bumped on every change a waiting loop must look at. */
   version = 0;
   budget: Budget = {};
-  /** Set by a goal run. */
-  goal: { goal: string; spec?: import('../spec/schema.js').Spec } | undefined;
+  /** Set by a goal run: the goal, the plan being reviewed or run, and the plans replaced before it. */
+  goal: { goal: string; spec?: Spec; earlier: EarlierPlan[] } | undefined;
   /** Called with every answer a person gives (after it is recorded). */
   onAnswer: ((gate: Gate) => void) | undefined;
+  /** True once a person asked for a new plan (goal runs): nothing new starts, waits for people are withdrawn. */
+  stopping: () => boolean = () => false;
   private announced = false;
   /** Gated calls of one step wait for a person one after the other (an agent may ask for several at once). */
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -81,26 +98,43 @@ export class RunSession {
       ...(this.error !== undefined && { error: this.error }),
       tokens: this.tokens,
       executed: this.executed,
-      ...(this.goal && { goal: this.goal.goal, ...(this.goal.spec && { spec: this.goal.spec }) }),
+      ...(this.goal && {
+        goal: this.goal.goal,
+        ...(this.goal.spec && { spec: this.goal.spec }),
+        ...(this.goal.earlier.length > 0 && { earlierPlans: this.goal.earlier }),
+      }),
     };
   }
 
-  /** The spec's budget with the run's own caps: the smaller of each applies. */
+  /** The spec's budget with the run's own caps: the smaller of each applies; maxSteps has a default. */
   useBudget(spec: Budget | undefined): void {
     const own = this.options.budget ?? {};
     const min = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
     const maxTokens = min(own.maxTokens, spec?.maxTokens);
-    const maxSteps = min(own.maxSteps, spec?.maxSteps);
-    this.budget = { ...(maxTokens !== undefined && { maxTokens }), ...(maxSteps !== undefined && { maxSteps }) };
+    const maxSteps = min(own.maxSteps, spec?.maxSteps) ?? DEFAULT_MAX_STEPS;
+    this.budget = { ...(maxTokens !== undefined && { maxTokens }), maxSteps };
+  }
+
+  /** Step executions left in the budget. */
+  executionsLeft(): number {
+    return (this.budget.maxSteps ?? DEFAULT_MAX_STEPS) - this.executed;
   }
 
   /** Counts one step execution; throws BudgetExceeded past maxSteps. */
   countExecution(what: string): void {
-    const max = this.budget.maxSteps;
-    if (max !== undefined && this.executed >= max) {
-      throw new BudgetExceeded(`maxSteps ${max}: ${what} would be step execution ${this.executed + 1}`);
+    if (this.executionsLeft() <= 0) {
+      throw new BudgetExceeded(`maxSteps ${this.budget.maxSteps}: ${what} would be step execution ${this.executed + 1}`);
     }
     this.executed++;
+  }
+
+  /** Adds what a called spec's run used; throws BudgetExceeded when this run is now over its budget. */
+  addUsage(used: RunUsage, what: string): void {
+    this.executed += used.executed;
+    this.addTokens(used.tokens, what);
+    if (this.executionsLeft() < 0) {
+      throw new BudgetExceeded(`maxSteps ${this.budget.maxSteps}: ${this.executed} step executions after ${what}`);
+    }
   }
 
   /** Before a model call: throws BudgetExceeded when the tokens are spent already. */
@@ -144,7 +178,10 @@ export class RunSession {
     wf.setCurrentDetails(plan?.details ? `${asked}\n\n**Plan**\n\n${plan.details}` : asked);
   }
 
-  /** Opens a gate and waits for its answer or its timeout; undefined when the timeout fails the step. */
+  /**
+   * Opens a gate and waits for its answer or its timeout; undefined when the timeout fails the step. Throws
+   * Withdrawn when a new plan is asked for before the answer.
+   */
   waitForPerson(gate: Gate, timeoutMs: number | undefined, onTimeout: 'deny' | 'approve' | 'fail'): Promise<ApprovalResult | undefined> {
     const before = this.queues.get(gate.step);
     const ask = () => this.ask(gate, timeoutMs, onTimeout);
@@ -159,15 +196,20 @@ export class RunSession {
   }
 
   private async ask(gate: Gate, timeoutMs: number | undefined, onTimeout: 'deny' | 'approve' | 'fail'): Promise<ApprovalResult | undefined> {
+    if (this.stopping()) throw new Withdrawn();
     this.gates.set(gate.step, gate);
     const state = this.steps[gate.step];
     if (state) state.status = 'waiting';
     this.refreshStatus();
     const summary = `approval ${gate.step}: ${gate.title}`.slice(0, 200);
-    const answered =
-      timeoutMs === undefined
-        ? (await wf.condition(() => gate.decision !== undefined), true)
-        : await wf.condition(() => gate.decision !== undefined, timeoutMs, { summary });
+    const over = () => gate.decision !== undefined || this.stopping();
+    const answered = timeoutMs === undefined ? (await wf.condition(over), true) : await wf.condition(over, timeoutMs, { summary });
+    if (gate.decision === undefined && this.stopping()) {
+      this.gates.delete(gate.step);
+      if (state) state.status = 'running';
+      this.refreshStatus();
+      throw new Withdrawn();
+    }
     if (!answered) {
       if (onTimeout === 'fail') return undefined;
       gate.decision = { approved: onTimeout === 'approve', by: null, comment: `no answer within ${formatMs(timeoutMs!)}`, at: workflowNow() };

@@ -6,7 +6,8 @@
 import * as wf from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
-import type { ToolCallResult, ToolInfo } from '../engine/messages.js';
+import { contentHash } from '../engine/canonical.js';
+import type { LlmCall, LlmCallResult, ToolCallResult, ToolInfo } from '../engine/messages.js';
 import { parseDuration } from '../spec/duration.js';
 import type { Retry, Step } from '../spec/schema.js';
 import type { RunSession } from './session.js';
@@ -23,9 +24,15 @@ export interface StepContext {
   step: Step;
   session: RunSession;
   acts: wf.ActivityInterfaceFor<Activities>;
-  /** Idempotency key of this step in this run; sub-calls append to it. */
+  /** Local activities: quick questions to the worker (a called spec's input check). */
+  local: wf.LocalActivityInterfaceFor<Activities>;
+  /** This step's place in this run (workflow id, run id, step id); sub-calls append their position to it. */
   key: string;
   toolInfo: ToolInfo;
+  /** The run's parallel limit: a map's items and an agent's tool calls of one turn stay within it too. */
+  maxParallel: number;
+  /** How deep in `call` steps this run is. */
+  callDepth: number;
 }
 
 /** Activity options from the step's timeout and retry, else the tool's defaults, else Trellis's. */
@@ -51,6 +58,10 @@ export function activityOptions(
 /**
  * Calls a tool; when its policy wants a person for these args, the gate is addressed by the step's id and the
  * tool runs only once approved. Throws GateDenied on a denial. Returns the output and the attempts it took.
+ *
+ * The tool's idempotency key is its place (`key`) and a hash of the call (tool and args): the same on every retry
+ * and replay, the same for the same call made again at the same place (a step kept across a replan, an agent or
+ * map re-run), and different for a different call there (a step of a new plan that reuses an id).
  */
 export async function callTool(
   ctx: StepContext,
@@ -61,7 +72,7 @@ export async function callTool(
 ): Promise<{ output: unknown; attempts: number }> {
   const defaults = ctx.toolInfo[tool];
   const options = activityOptions(ctx.step, summary, defaults);
-  const call = { step: ctx.id, tool, args, idempotencyKey: key };
+  const call = { step: ctx.id, tool, args, idempotencyKey: `${key}#${contentHash({ tool, args })}` };
   // A tool that always needs a person is gated before it is called; a conditional one says so when asked.
   let result: ToolCallResult =
     defaults?.approval === 'required' ? { ran: false, needsApproval: true, attempt: 0 } : await ctx.acts.runTool.executeWithOptions(options, [call]);
@@ -79,6 +90,36 @@ export async function callTool(
     if (!result.ran) throw wf.ApplicationFailure.nonRetryable(`${tool} still needs approval after it was approved`);
   }
   return { output: result.output, attempts };
+}
+
+/**
+ * One model call (an llm step or a map's llm item) within the run's token budget: checked before, added after,
+ * and added too when the reply was still invalid after its re-ask (the failure carries the tokens it spent).
+ */
+export async function callModel(ctx: StepContext, call: Omit<LlmCall, 'step'>, summary: string, what: string): Promise<LlmCallResult> {
+  ctx.session.checkTokens(what);
+  let result: LlmCallResult;
+  try {
+    result = await ctx.acts.callLlm.executeWithOptions(activityOptions(ctx.step, summary), [{ step: ctx.id, ...call }]);
+  } catch (e) {
+    const cause = e instanceof wf.ActivityFailure ? e.cause : undefined;
+    if (cause instanceof wf.ApplicationFailure && cause.type === 'LlmInvalidReply') {
+      const spent = (cause.details?.[0] as { tokens?: LlmCallResult['tokens'] } | undefined)?.tokens;
+      if (spent) ctx.session.addTokens(spent, what);
+    }
+    throw e;
+  }
+  ctx.session.addTokens(result.tokens, what);
+  return result;
+}
+
+/** Runs `work` for each index below `count`, at most `limit` at once, in index order; stops taking new ones when `stop` says. */
+export async function inLanes(count: number, limit: number, work: (index: number) => Promise<void>, stop: () => boolean): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (!stop() && next < count) await work(next++);
+  };
+  await Promise.all(Array.from({ length: Math.max(0, Math.min(limit, count)) }, lane));
 }
 
 /** The cause a person can act on, without Temporal's wrapping. */

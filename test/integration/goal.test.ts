@@ -24,6 +24,18 @@ const halfRefund = plan(
   { amount: '${steps.refund.amount}' },
 );
 
+// A slow check in flight, an approval and a big (gated) refund waiting for people, all at once.
+const slowCheck = { id: 'slow', kind: 'tool', tool: 'sleep', args: { ms: 1500, label: 'slow' } };
+const tidyG5 = plan(
+  'tidy-g5-a',
+  [
+    slowCheck,
+    { id: 'ok', kind: 'approval', title: 'Tidy up G5?' },
+    { id: 'big', kind: 'tool', tool: 'refund_order', args: { orderId: 'G5', amount: 500 } },
+  ],
+  null,
+);
+
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness({
@@ -37,6 +49,9 @@ beforeAll(async () => {
       { match: '^Goal: Refund order G4', reply: refundWithApproval },
       { match: '^Goal: Hopeless', reply: { version: 1, name: 'bad', steps: [{ id: 'x', kind: 'tool', tool: 'launch_rockets' }] } },
       { match: '^Goal: Reserved', reply: plan('reserved', [{ ...lookup('R1'), id: 'plan' }], null) },
+      { match: '^Goal: Tidy up order G5.*nothing big', reply: plan('tidy-g5-b', [slowCheck, lookup('G5')], { note: '${steps.order.note}' }) },
+      { match: '^Goal: Tidy up order G5', reply: tidyG5 },
+      { match: '^Goal: Unauthorized', status: 401, reply: 'bad key' },
     ],
   });
 });
@@ -134,6 +149,42 @@ describe('goal runs', () => {
     await h.client.deny(denied, 'plan', { by: 'bob' });
     await expect(h.client.result(denied)).rejects.toThrow('the plan was denied by bob');
     expect(effects).toHaveLength(0);
+  });
+
+  it('on a replan, withdraws what waits for people, lets what runs finish, and keeps it for the new plan', async () => {
+    const runId = await h.client.startGoal('Tidy up order G5');
+    await waitFor(
+      () => h.client.status(runId),
+      (v) => v.pending.length === 2,
+    );
+    expect(effects).toHaveLength(0); // the slow check is still running, the refund waits at its gate
+    await h.client.deny(runId, 'ok', { by: 'alice', comment: 'nothing big: just look it up' });
+    const result = await h.client.result(runId);
+    expect(result).toMatchObject({ output: { note: 'all fine' }, plans: 2, spec: { name: 'tidy-g5-b' } });
+    // the refund never ran; the slow check ran once, finished after the denial, and the new plan kept it
+    expect(effects.map((e) => e.tool)).toEqual(['sleep', 'lookup_order']);
+    expect(result.steps.slow).toMatchObject({ status: 'completed', reason: 'done before the replan: not run again' });
+    const view = await h.client.status(runId);
+    expect(view.earlierPlans).toHaveLength(1);
+    expect(view.earlierPlans![0]).toMatchObject({
+      plan: 1,
+      spec: { name: 'tidy-g5-a' },
+      replacedBecause: { step: 'ok', comment: 'nothing big: just look it up' },
+      steps: {
+        slow: { status: 'completed' },
+        ok: { status: 'completed', output: { approved: false, by: 'alice' } }, // a denial is an answer
+        big: { status: 'skipped', reason: 'withdrawn: a person asked for a new plan' },
+      },
+    });
+    expect(view.pending).toEqual([]);
+  });
+
+  it("fails the plan step with the endpoint's reason when the planner cannot call the model", async () => {
+    const runId = await h.client.startGoal('Unauthorized planner');
+    await expect(h.client.result(runId)).rejects.toThrow(/^planning failed: the model endpoint refused the call \(HTTP 401\)/);
+    const view = await h.client.status(runId);
+    expect(view.steps.plan).toMatchObject({ status: 'failed', reason: expect.stringContaining('HTTP 401') });
+    expect(h.mock.requests.filter((r) => r.lastUserMessage.startsWith('Goal: Unauthorized'))).toHaveLength(1);
   });
 
   it('counts the planner against the token budget', async () => {

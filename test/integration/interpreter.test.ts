@@ -140,7 +140,8 @@ describe('scheduling', () => {
     const keys = new Set(effects.filter((e) => e.tool === 'flaky').map((e) => e.idempotencyKey));
     expect(effects.filter((e) => e.tool === 'flaky').map((e) => e.attempt)).toEqual([1, 2, 3]);
     expect(keys.size).toBe(1);
-    expect([...keys][0]).toMatch(new RegExp(`^${runId}/.+/f$`));
+    // workflow id / run id / step id # a hash of the call (tool and args)
+    expect([...keys][0]).toMatch(new RegExp(`^${runId}/.+/f#[0-9a-z]{11}$`));
   });
 
   it('fails before any side effect when the worker lacks a tool', async () => {

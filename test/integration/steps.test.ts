@@ -21,6 +21,18 @@ writeFileSync(
     output: { total: '${steps.order.total}' },
   }),
 );
+writeFileSync(
+  join(specsDir, 'two-lookups.json'),
+  JSON.stringify({
+    version: 1,
+    name: 'two-lookups',
+    steps: [
+      { id: 'first', kind: 'tool', tool: 'lookup_order', args: { orderId: 'T1' } },
+      { id: 'second', kind: 'tool', tool: 'lookup_order', args: { orderId: '${steps.first.orderId}' } },
+    ],
+    output: { total: '${steps.second.total}' },
+  }),
+);
 
 let h: Harness;
 beforeAll(async () => {
@@ -135,7 +147,8 @@ describe('map step', () => {
         {
           id: 'waits',
           kind: 'map',
-          items: '[300, 300, 300, 300]',
+          // later items finish first: the outputs must still come in the items' order
+          items: '[400, 300, 200, 100]',
           maxParallel: 2,
           step: { kind: 'tool', tool: 'sleep', args: { ms: '${item}', label: 'w${index}' } },
         },
@@ -158,11 +171,46 @@ describe('map step', () => {
     const result = await h.client.result(runId);
     const out = result.output as { waits: Array<{ label: string; start: number; end: number }>; checks: unknown[]; loud: unknown[] };
     expect(out.waits.map((w) => w.label)).toEqual(['w0', 'w1', 'w2', 'w3']);
-    // never more than 2 at once
-    for (const w of out.waits) expect(out.waits.filter((o) => o.start < w.end && o.end > w.start).length).toBeLessThanOrEqual(2);
+    expect(out.waits[1]!.end).toBeLessThan(out.waits[0]!.end);
+    // never more than 2 at once: when each item starts, at most 2 are running (itself included)
+    for (const w of out.waits) expect(out.waits.filter((o) => o.start <= w.start && o.end > w.start).length).toBeLessThanOrEqual(2);
     expect(out.checks).toEqual([{ name: 'a', ok: true }, null, { name: 'c', ok: true }]);
     expect(out.loud).toEqual([{ loud: 'LOUD' }, { loud: 'LOUD' }, { loud: 'LOUD' }]);
     expect(result.executed).toBe(3 + 4 + 3 + 3);
+  });
+
+  it("gates each item whose tool's policy wants a person, one at a time, addressed by the map step; a denied item is null", async () => {
+    const runId = await h.client.start(
+      spec([
+        {
+          id: 'refunds',
+          kind: 'map',
+          items: '[50, 250, 300]',
+          step: { kind: 'tool', tool: 'refund_order', args: { orderId: 'M${index}', amount: '${item}' } },
+        },
+      ]),
+    );
+    const first = await waitFor(
+      () => h.client.status(runId),
+      (v) => v.pending.length === 1,
+    );
+    expect(first.pending[0]).toMatchObject({ step: 'refunds', source: 'policy' });
+    expect(effects.map((e) => e.args)).toEqual([{ orderId: 'M0', amount: 50 }]);
+    const firstAsked = JSON.parse(first.pending[0]!.details!) as { amount: number };
+    await h.client.approve(runId, 'refunds', { by: 'ann' });
+    const second = await waitFor(
+      () => h.client.status(runId),
+      (v) => v.pending.length === 1 && v.pending[0]!.details !== first.pending[0]!.details,
+    );
+    await h.client.deny(runId, 'refunds', { by: 'ann' });
+    const secondAsked = JSON.parse(second.pending[0]!.details!) as { amount: number };
+    const out = (await h.client.result(runId)).output as { refunds: Array<{ amount: number } | null> };
+    // the approved item ran, the denied one is null, and nothing ran before its approval
+    expect(out.refunds[0]).toEqual({ refundId: 'rf-M0', amount: 50 });
+    const byAmount = (amount: number) => out.refunds[[50, 250, 300].indexOf(amount)];
+    expect(byAmount(firstAsked.amount)).toMatchObject({ amount: firstAsked.amount });
+    expect(byAmount(secondAsked.amount)).toBeNull();
+    expect(effects.map((e) => (e.args as { amount: number }).amount).sort()).toEqual([50, firstAsked.amount].sort());
   });
 
   it('fails the step naming the item when an item fails', async () => {
@@ -193,6 +241,24 @@ describe('budgets', () => {
     expect((await h.client.status(runId)).status).toBe('failed');
   });
 
+  it('fails a map with more items than the run has step executions left before any item runs (maxSteps defaults to 5,000)', async () => {
+    const small = await h.client.start(
+      spec([{ id: 'm', kind: 'map', items: 'input.ids', step: { kind: 'tool', tool: 'lookup_order', args: { orderId: '${item}' } } }]),
+      { input: { ids: ['a', 'b', 'c', 'd'] }, budget: { maxSteps: 4 } },
+    );
+    await expect(h.client.result(small)).rejects.toThrow(
+      'budget exceeded: maxSteps 4: map step "m" has 4 items and the run has 3 step executions left',
+    );
+    const big = await h.client.start(
+      spec([{ id: 'm', kind: 'map', items: 'input.ids', step: { kind: 'tool', tool: 'lookup_order', args: { orderId: '${item}' } } }]),
+      { input: { ids: Array.from({ length: 5_000 }, (_, i) => `o${i}`) } },
+    );
+    await expect(h.client.result(big)).rejects.toThrow(
+      'budget exceeded: maxSteps 5000: map step "m" has 5000 items and the run has 4999 step executions left',
+    );
+    expect(effects).toHaveLength(0);
+  });
+
   it('stops the run once its LLM tokens pass maxTokens, even under onError: continue', async () => {
     const runId = await h.client.start(
       spec(
@@ -217,6 +283,28 @@ describe('budgets', () => {
 });
 
 describe('call step', () => {
+  it("counts the called spec's step executions against the caller's budget, and stops both when it runs out", async () => {
+    const fits = await h.client.start(spec([{ id: 'sub', kind: 'call', spec: 'two-lookups' }]), { budget: { maxSteps: 3 } });
+    expect((await h.client.result(fits)).executed).toBe(3);
+
+    const over = await h.client.start(spec([{ id: 'sub', kind: 'call', spec: 'two-lookups', onError: 'continue' }]), { budget: { maxSteps: 2 } });
+    await expect(h.client.result(over)).rejects.toThrow(
+      'budget exceeded: maxSteps 1: step "second" would be step execution 2 (in step "second") (in spec two-lookups, called by call step "sub")',
+    );
+    // the child ran its first lookup with the one execution left to it (2 lookups above, 1 here), and that counts in the caller
+    expect(effects.filter((e) => (e.args as { orderId: string }).orderId === 'T1')).toHaveLength(3);
+    expect((await h.client.status(over)).executed).toBe(2);
+
+    const none = await h.client.start(
+      spec([
+        { id: 'one', kind: 'tool', tool: 'lookup_order', args: { orderId: 'N1' } },
+        { id: 'sub', kind: 'call', spec: 'two-lookups', after: ['one'] },
+      ]),
+      { budget: { maxSteps: 2 } },
+    );
+    await expect(h.client.result(none)).rejects.toThrow('budget exceeded: maxSteps 2: nothing left for call step "sub"');
+  });
+
   it('runs a saved spec by name as a child run and returns its output', async () => {
     const runId = await h.client.start(spec([{ id: 'sub', kind: 'call', spec: 'order-total', input: { orderId: '${input.id}' } }]), {
       input: { id: 'C1' },

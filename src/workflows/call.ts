@@ -1,0 +1,53 @@
+/**
+ * The call step: a saved spec runs as a child run (`trellisRun`), with the input checked against its input
+ * schema, within what is left of this run's budget. What the child used (tokens, step executions) is added to
+ * this run's, whether it completed or failed; a child stopped by its budget stops this run too.
+ */
+import * as wf from '@temporalio/workflow';
+import type { RunArgs, RunResult, RunUsage } from '../engine/messages.js';
+import type { Spec } from '../spec/schema.js';
+import { BudgetExceeded } from './session.js';
+import type { StepContext } from './step-context.js';
+
+/** `call` steps nest at most this deep: saved specs that call each other stop here, not never. */
+export const MAX_CALL_DEPTH = 5;
+
+export async function runCall(ctx: StepContext, spec: Spec, input: unknown): Promise<unknown> {
+  if (ctx.callDepth + 1 > MAX_CALL_DEPTH) {
+    throw wf.ApplicationFailure.nonRetryable(`call steps nest more than ${MAX_CALL_DEPTH} deep (saved specs that call each other?)`);
+  }
+  const problems = await ctx.local.checkSpecInput(spec.input ?? null, input);
+  if (problems.length > 0) throw wf.ApplicationFailure.nonRetryable(`input for spec ${spec.name}: ${problems.join('; ')}`, 'TrellisInputInvalid');
+  const { session } = ctx;
+  const what = `call step "${ctx.id}"`;
+  // The child gets what is left; with nothing left it does not start.
+  const maxSteps = session.executionsLeft();
+  if (maxSteps <= 0) throw new BudgetExceeded(`maxSteps ${session.budget.maxSteps}: nothing left for ${what}`);
+  const maxTokens = session.budget.maxTokens === undefined ? undefined : session.budget.maxTokens - session.tokens.total;
+  if (maxTokens !== undefined && maxTokens <= 0) throw new BudgetExceeded(`maxTokens ${session.budget.maxTokens}: nothing left for ${what}`);
+
+  const childId = `${wf.workflowInfo().workflowId}.${ctx.id}`;
+  session.steps[ctx.id]!.run = childId;
+  const args: RunArgs = {
+    spec,
+    input,
+    callDepth: ctx.callDepth + 1,
+    options: { ...session.options, budget: { maxSteps, ...(maxTokens !== undefined && { maxTokens }) } },
+  };
+  let result: RunResult;
+  try {
+    result = (await wf.executeChild('trellisRun', { workflowId: childId, args: [args], staticSummary: `call ${spec.name}` })) as RunResult;
+  } catch (e) {
+    const cause = e instanceof wf.ChildWorkflowFailure ? e.cause : undefined;
+    if (cause instanceof wf.ApplicationFailure) {
+      const used = (cause.details?.[0] as { usage?: RunUsage } | undefined)?.usage;
+      if (used) session.addUsage(used, what);
+      if (cause.type === 'TrellisBudgetExceeded') {
+        throw new BudgetExceeded(`${cause.message.replace(/^budget exceeded: /, '')} (in spec ${spec.name}, called by ${what})`);
+      }
+    }
+    throw e;
+  }
+  session.addUsage(result, what);
+  return result.output;
+}
