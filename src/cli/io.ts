@@ -34,6 +34,36 @@ export async function readSpecFile(file: string): Promise<string> {
   }
 }
 
+/**
+ * A planner prompt file (--prompt, --planner-prompt, TRELLIS_PLANNER_PROMPT). Without the {{catalog}} marker the
+ * model would plan without seeing the tools, so such a file is refused before any model call.
+ */
+export async function readPromptFile(file: string): Promise<string> {
+  const text = await readSpecFile(file);
+  if (!text.includes('{{catalog}}'))
+    throw new UsageError(`the prompt file ${file} has no {{catalog}} marker: the model would not see the tools; put {{catalog}} where the tools go`);
+  return text;
+}
+
+/** A goal (plan's GOAL, run's --goal): an empty one would only spend a model call. */
+export function requireGoal(goal: string, name: string): string {
+  if (goal.trim() === '') throw new UsageError(`${name} is empty: say what the workflow should do`);
+  return goal;
+}
+
+/** Planner model calls, repairs included, per plan: a bound keeps a hopeless model from spending without end. */
+export const MAX_ATTEMPTS = 10;
+
+/** The --attempts of plan and eval: a whole number from 1 to MAX_ATTEMPTS. */
+export function parseAttempts(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_ATTEMPTS)
+    throw new UsageError(
+      `--attempts must be a whole number from 1 to ${MAX_ATTEMPTS} (model calls per plan, repairs included), got ${JSON.stringify(text)}`,
+    );
+  return n;
+}
+
 export async function loadTools(toolsModule: string): Promise<Tool[]> {
   try {
     return await loadToolsModule(toolsModule);

@@ -10,11 +10,12 @@ import type { RunStatus } from '../engine/state.js';
 import type { ToolCatalog } from '../spec/catalog.js';
 import type { Problem } from '../spec/problems.js';
 import { formatProblem } from '../spec/problems.js';
-import { checkValue } from '../spec/schema-check.js';
+import { inputProblems } from '../spec/input.js';
 import type { Budget, Spec } from '../spec/schema.js';
 import { validateSpec } from '../spec/validate.js';
 import { hasStatusAttribute, STATUS_SEARCH_ATTRIBUTE } from '../temporal/status-attribute.js';
 import { decideUpdate, GOAL_WORKFLOW_TYPE, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions.js';
+import { slug } from './run-id.js';
 
 export { STATUS_SEARCH_ATTRIBUTE };
 
@@ -250,12 +251,8 @@ export class TrellisClient {
 }
 
 function checkInput(spec: Spec, input: unknown): void {
-  if (!spec.input) return;
-  const issues = checkValue(spec.input, input);
-  if (issues.length > 0) {
-    const problems = issues.map((i) => ({ code: 'TYPE' as const, path: ['input', ...i.path], message: i.message }));
-    throw new TrellisClientError('INPUT_INVALID', `invalid input:\n${problems.map(formatProblem).join('\n')}`, problems);
-  }
+  const problems = inputProblems(spec.input, input);
+  if (problems.length > 0) throw new TrellisClientError('INPUT_INVALID', `invalid input:\n${problems.map(formatProblem).join('\n')}`, problems);
 }
 
 function executionStatus(name: string): RunStatus {
@@ -269,14 +266,4 @@ function executionStatus(name: string): RunStatus {
     default:
       return 'failed';
   }
-}
-
-function slug(name: string): string {
-  return (
-    name
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-|-$/g, '')
-      .slice(0, 60) || 'run'
-  );
 }

@@ -42,8 +42,11 @@ export interface CaseRecord {
   output?: unknown;
 }
 
-/** What the planner gave: a valid spec, or why there is none. */
-export type PlanOutcome = { ok: true; spec: Spec } | { ok: false; message: string };
+/**
+ * What the planner gave: a valid spec, or why there is none. `endpointFailed`: the model endpoint failed (a 500,
+ * say), so the planner never gave up, and a case that expects no valid spec must not pass on it.
+ */
+export type PlanOutcome = { ok: true; spec: Spec } | { ok: false; message: string; endpointFailed?: boolean };
 
 /** What running the plan gave: its output, or why there is none (it failed, timed out, was refused). */
 export type RunOutcome = { ok: true; runId: string; output: unknown } | { ok: false; runId?: string; message: string };
@@ -70,7 +73,7 @@ export function checkPlan(c: EvalCase, plan: PlanOutcome): PlanChecks {
     output: expect.output !== undefined,
   };
   if (!plan.ok) {
-    if (wantValid) {
+    if (wantValid || plan.endpointFailed) {
       checks.plan = 'fail';
       failures.push(`plan: ${plan.message}`);
     }

@@ -9,9 +9,11 @@
 import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import type { TrellisClient } from '../client/client.js';
+import { slug } from '../client/run-id.js';
 import type { TokenUsage } from '../engine/state.js';
+import { isSetupError } from '../llm/errors.js';
 import type { PlannerSchema } from '../planner/config.js';
-import { planSpec } from '../planner/plan.js';
+import { planSpec, type PlannerUsage } from '../planner/plan.js';
 import type { ToolCatalog } from '../spec/catalog.js';
 import { formatProblem } from '../spec/problems.js';
 import type { Spec } from '../spec/schema.js';
@@ -40,15 +42,33 @@ export interface EvalOptions {
   onCase?: (record: CaseRecord, index: number, total: number) => void;
 }
 
+/** A setup error (see isSetupError) stopped the suite; `records` holds the cases that finished before it. */
+export class SuiteStopped extends Error {
+  readonly code = 'EVAL_SETUP';
+  constructor(
+    readonly records: CaseRecord[],
+    override readonly cause: unknown,
+  ) {
+    super((cause as Error)?.message ?? String(cause));
+    this.name = 'SuiteStopped';
+  }
+}
+
 /**
  * Runs the cases in order. A model endpoint that cannot be reached or refuses the credentials or the model
- * (a connection error, 401, 403, 404) throws: no case could pass, and that is a setup problem, not a
- * regression. Any other model error (a 500, say) fails the case it happened in.
+ * (a connection error, 401, 403, 404) stops the suite with SuiteStopped: no further case could pass, and that
+ * is a setup problem, not a regression. Any other model error (a 500, say) fails the case it happened in.
  */
 export async function runSuite(cases: readonly EvalCase[], options: EvalOptions): Promise<CaseRecord[]> {
   const records: CaseRecord[] = [];
   for (const [i, c] of cases.entries()) {
-    const record = await runCase(c, options);
+    let record: CaseRecord;
+    try {
+      record = await runCase(c, options);
+    } catch (e) {
+      if (isSetupError(e)) throw new SuiteStopped(records, e);
+      throw e;
+    }
     records.push(record);
     options.onCase?.(record, i, cases.length);
   }
@@ -57,11 +77,14 @@ export async function runSuite(cases: readonly EvalCase[], options: EvalOptions)
 
 export async function runCase(c: EvalCase, options: EvalOptions): Promise<CaseRecord> {
   const started = performance.now();
+  // Filled in as the planner calls the model, so a call that throws still reports the tries and tokens before it.
+  const usage: PlannerUsage = { calls: 0, tokens: { prompt: 0, completion: 0, total: 0 } };
   let attempts = 0;
   let tokens: TokenUsage = { prompt: 0, completion: 0, total: 0 };
   let plan: PlanOutcome;
   try {
     const result = await planSpec(options.llm, {
+      usage,
       goal: c.goal,
       catalog: options.catalog,
       model: options.model,
@@ -81,7 +104,8 @@ export async function runCase(c: EvalCase, options: EvalOptions): Promise<CaseRe
   } catch (e) {
     if (isSetupError(e)) throw e;
     if (!(e instanceof OpenAI.APIError)) throw e;
-    plan = { ok: false, message: `the model endpoint refused the call: ${e.message}` };
+    ({ calls: attempts, tokens } = usage);
+    plan = { ok: false, message: `the model endpoint failed: ${e.message}`, endpointFailed: true };
   }
 
   const planned = checkPlan(c, plan);
@@ -110,12 +134,6 @@ export async function runCase(c: EvalCase, options: EvalOptions): Promise<CaseRe
     ...(run?.runId !== undefined && { runId: run.runId }),
     ...(run?.ok && { output: run.output }),
   };
-}
-
-/** Errors that no case can pass: the endpoint is not there, or refuses the key or the model. */
-export function isSetupError(e: unknown): boolean {
-  if (e instanceof OpenAI.APIConnectionError) return true;
-  return e instanceof OpenAI.APIError && (e.status === 401 || e.status === 403 || e.status === 404);
 }
 
 export interface TemporalRunnerOptions {
@@ -169,14 +187,4 @@ export function temporalRunner(client: TrellisClient, options: TemporalRunnerOpt
       }
     },
   };
-}
-
-function slug(name: string): string {
-  return (
-    name
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-|-$/g, '')
-      .slice(0, 40) || 'case'
-  );
 }

@@ -34,6 +34,8 @@ export interface PlanRequest {
   specs?: SpecLibrary;
   /** Tokens this plan may use: no repair call is made once they are spent (the result says outOfTokens). */
   maxTokens?: number;
+  /** Filled in as the model is called, so a caller knows the tries and tokens even when a call throws. */
+  usage?: PlannerUsage;
   model: string;
   /** Model calls in all, the first included. Default 3. */
   maxAttempts?: number;
@@ -49,6 +51,12 @@ export interface PlanRequest {
    * and a model that needs it. The validator checks the reply either way.
    */
   schema?: PlannerSchema;
+}
+
+/** Model calls made (a call that failed included) and the tokens of those answered. */
+export interface PlannerUsage {
+  calls: number;
+  tokens: TokenUsage;
 }
 
 export type PlanResult =
@@ -78,12 +86,14 @@ export async function planSpec(client: OpenAI, request: PlanRequest): Promise<Pl
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (request.maxTokens !== undefined && tokens.total >= request.maxTokens)
       return { ok: false, problems, attempts: attempt - 1, tokens, outOfTokens: true };
+    if (request.usage) request.usage.calls++;
     const completion = await client.chat.completions.create({
       model: request.model,
       messages,
       response_format: { type: 'json_schema', json_schema: { name: 'workflow_spec', schema, strict: false } },
     });
     tokens = addUsage(tokens, completion.usage);
+    if (request.usage) request.usage.tokens = addUsage(request.usage.tokens, completion.usage);
     const reply = completion.choices[0]?.message?.content ?? '';
     let doc: unknown;
     try {

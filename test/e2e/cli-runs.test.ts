@@ -31,9 +31,7 @@ function startDaemon(args: string[], extraEnv: Record<string, string> = {}): Pro
 
 const trellis = (args: string[], extra: Record<string, string> = {}) => runCli(args, { env: { ...env, ...extra }, timeoutMs: 60_000 });
 
-async function statusOf(
-  runId: string,
-): Promise<{
+async function statusOf(runId: string): Promise<{
   status: string;
   pending: Array<{ step: string; title: string }>;
   output: unknown;

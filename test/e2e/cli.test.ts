@@ -3,7 +3,8 @@
  * output lines of the CLI contract in DESIGN.md (0 success, 1 the work failed, 2 bad usage).
  * Independent processes run concurrently: each takes a few hundred milliseconds to start.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -251,18 +252,145 @@ describe.concurrent('trellis validate', () => {
     const cases = [
       { module: 'test/fixtures/tools/does-not-exist.ts', reason: 'no such file' },
       { module: 'test/fixtures/tools/throws.ts', reason: 'failed to load: the payments API key is not set' },
-      { module: 'test/fixtures/tools/not-an-array.ts', reason: 'the default export must be an array of tools made with defineTool; got object' },
+      {
+        module: 'test/fixtures/tools/not-an-array.ts',
+        reason: 'the default export must be a list of tools made with defineTool; got one tool ("ping"), not a list; write `export default [ping]`',
+      },
       {
         module: 'test/fixtures/tools/no-default.ts',
-        reason: 'the default export must be an array of tools made with defineTool; got no default export',
+        reason: 'the default export must be a list of tools made with defineTool; there is no default export (it exports tools)',
       },
-      { module: 'test/fixtures/tools/not-a-tool.ts', reason: 'item 1 of the default export is not a tool made with defineTool' },
+      {
+        module: 'test/fixtures/tools/not-a-tool.ts',
+        reason: 'item 1 of the default export is not a tool made with defineTool (got an object named "pong")',
+      },
     ];
     const results = await Promise.all(cases.map((c) => runCli(['validate', 'examples/refund.json', '--tools', c.module])));
     results.forEach((r, i) => {
       const { module, reason } = cases[i]!;
       expect({ module, ...r }).toEqual({ module, code: 2, stdout: '', stderr: `trellis: tools module ${module}: ${reason}\n` });
     });
+  });
+
+  it('loads a .ts tools module outside a "type": "module" package (tsx compiles it as CommonJS)', async ({ expect }) => {
+    const folder = path.join(dir, 'cjs-tools');
+    await mkdir(folder);
+    await writeFile(path.join(folder, 'package.json'), '{}');
+    const tools = path.join(folder, 'good.ts');
+    await writeFile(
+      tools,
+      [
+        `import { defineTool } from '${path.join(ROOT, 'dist/index.js')}';`,
+        `import { z } from '${createRequire(import.meta.url).resolve('zod')}';`,
+        "export default [defineTool({ name: 'ping', description: 'Answers pong.', input: z.object({}), output: z.object({ reply: z.string() }), run: () => ({ reply: 'pong' }) })];",
+      ].join('\n'),
+    );
+    const spec = await write('ping.json', { version: 1, name: 'ping', steps: [{ id: 'p', kind: 'tool', tool: 'ping', args: {} }] });
+    expect(await runCli(['validate', spec, '--tools', tools])).toEqual({ code: 0, stdout: 'valid\n', stderr: '' });
+  });
+});
+
+describe.concurrent('trellis validate --specs', () => {
+  const caller = { version: 1, name: 'caller', steps: [{ id: 'r', kind: 'call', spec: 'refund', input: {} }] };
+
+  it('exits 2 for a --specs folder that does not exist or is a file, rather than reading it as empty', async ({ expect }) => {
+    const spec = await write('caller.json', caller);
+    const file = await write('not-a-folder.json', '{}');
+    const [missing, notDir, fromEnv] = await Promise.all([
+      runCli(['validate', spec, '--specs', 'nodir']),
+      runCli(['validate', spec, '--specs', file]),
+      runCli(['validate', spec], { env: { TRELLIS_SPECS: 'nodir' } }),
+    ]);
+    expect(missing).toEqual({ code: 2, stdout: '', stderr: 'trellis: cannot read nodir: no such directory\n' });
+    expect(notDir).toEqual({ code: 2, stdout: '', stderr: `trellis: cannot read ${file}: it is a file, not a directory\n` });
+    expect(fromEnv).toEqual(missing);
+    // Without --specs or TRELLIS_SPECS no library is read (the worker's default ./specs may not exist yet).
+    const none = await runCli(['validate', spec], { cwd: dir, env: { TRELLIS_SPECS: undefined } });
+    expect(none.code, none.stderr).toBe(0);
+  });
+
+  it('refuses a name saved twice (refund.json and refund.yaml), and reports every bad saved spec at once', async ({ expect }) => {
+    const library = path.join(dir, 'library');
+    await mkdir(library);
+    const refund = await readFile(path.join(ROOT, 'examples/refund.json'), 'utf8');
+    await Promise.all([
+      writeFile(path.join(library, 'refund.json'), refund),
+      writeFile(path.join(library, 'refund.yaml'), refund),
+      writeFile(path.join(library, 'broken.json'), '{ "version": 1 '),
+      writeFile(path.join(library, 'empty.json'), JSON.stringify({ version: 1, name: 'empty', steps: [] })),
+    ]);
+    const r = await runCli(['validate', await write('caller2.json', caller), '--specs', library]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const [header, ...rest] = lines(r.stderr);
+    expect(header).toBe(`trellis: 3 saved specs in ${library} are not usable:`);
+    expect(rest).toContain(
+      `saved spec "refund" is in ${path.join(library, 'refund.json')} and ${path.join(library, 'refund.yaml')}: keep one of them`,
+    );
+    expect(rest).toContain(`saved spec ${path.join(library, 'broken.json')} is invalid:`);
+    expect(rest).toContain(`saved spec ${path.join(library, 'empty.json')} is invalid:`);
+  });
+
+  it("checks each saved spec's own calls against the others: an unknown spec, and a cycle", async ({ expect }) => {
+    const library = path.join(dir, 'calling-library');
+    await mkdir(library);
+    const calls = (name: string, spec: string) => JSON.stringify({ version: 1, name, steps: [{ id: 'next', kind: 'call', spec }] });
+    await Promise.all([
+      writeFile(path.join(library, 'ping.json'), calls('ping', 'pong')),
+      writeFile(path.join(library, 'pong.json'), calls('pong', 'ping')),
+      writeFile(path.join(library, 'lost.json'), calls('lost', 'nowhere')),
+    ]);
+    const r = await runCli(['validate', await write('caller3.json', caller), '--specs', library]);
+    expect(r.code).toBe(2);
+    expect(lines(r.stderr)).toEqual([
+      `trellis: 3 saved specs in ${library} are not usable:`,
+      `saved spec "lost" in ${library}:`,
+      'steps[0].spec: unknown spec "nowhere"',
+      `saved spec "ping" in ${library}:`,
+      'steps[0].spec: cycle: ping -> pong -> ping',
+      `saved spec "pong" in ${library}:`,
+      'steps[0].spec: cycle: pong -> ping -> pong',
+    ]);
+  });
+});
+
+describe.concurrent('trellis run: bad input is found before connecting (no Temporal at 127.0.0.1:1)', () => {
+  const run = (args: string[]) => runCli(['run', ...args], { env: { TEMPORAL_ADDRESS: '127.0.0.1:1' } });
+
+  it("an input that does not fit the spec's input schema exits 1 with its problems, not 2 for the connection", async ({ expect }) => {
+    const [empty, none] = await Promise.all([run(['examples/refund.json', '--input', '{}']), run(['examples/refund.json'])]);
+    expect(empty).toEqual({ code: 1, stdout: '', stderr: 'input: missing required field "orderId"\n' });
+    expect(none).toEqual({ code: 1, stdout: '', stderr: 'input: expected object, got null\n' });
+  });
+
+  it("an empty --goal, and --tools or --specs with --goal (the worker's tools plan a goal run), exit 2", async ({ expect }) => {
+    const [empty, tools, both] = await Promise.all([
+      run(['--goal', ' ']),
+      run(['--goal', 'Refund order A1', '--tools', TOOLS]),
+      run(['--goal', 'Refund order A1', '--tools', TOOLS, '--specs', 'specs']),
+    ]);
+    expect(empty).toEqual({ code: 2, stdout: '', stderr: 'trellis: --goal is empty: say what the workflow should do\n' });
+    const advice =
+      "for a spec FILE, checked before it starts; a goal run uses the worker's tools and saved specs (`trellis worker --tools MODULE --specs DIR`)";
+    expect(tools).toEqual({ code: 2, stdout: '', stderr: `trellis: --tools is ${advice}: leave it out\n` });
+    expect(both).toEqual({ code: 2, stdout: '', stderr: `trellis: --tools and --specs are ${advice}: leave them out\n` });
+  });
+});
+
+describe.concurrent('trellis worker: bad settings are refused at start, before connecting', () => {
+  it('a planner prompt without {{catalog}} (--planner-prompt or TRELLIS_PLANNER_PROMPT), a malformed OPENAI_BASE_URL', async ({ expect }) => {
+    const prompt = await write('no-marker.md', 'You write workflow specs.');
+    const env = { TEMPORAL_ADDRESS: '127.0.0.1:1', OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' };
+    const [flag, fromEnv, notUrl] = await Promise.all([
+      runCli(['worker', '--planner-prompt', prompt], { env }),
+      runCli(['worker'], { env: { ...env, TRELLIS_PLANNER_PROMPT: prompt } }),
+      runCli(['worker'], { env: { ...env, OPENAI_BASE_URL: 'notaurl' } }),
+    ]);
+    const message = `trellis: the prompt file ${prompt} has no {{catalog}} marker: the model would not see the tools; put {{catalog}} where the tools go\n`;
+    expect(flag).toEqual({ code: 2, stdout: '', stderr: message });
+    expect(fromEnv).toEqual({ code: 2, stdout: '', stderr: message });
+    expect(notUrl.code).toBe(2);
+    expect(notUrl.stderr).toContain('trellis: OPENAI_BASE_URL is not a URL: "notaurl"');
   });
 });
 

@@ -2,7 +2,8 @@
  * `trellis eval` as users run it: real `trellis mock-llm` and `trellis worker` processes, the shared Temporal dev
  * server, and the eval as its own process. The sample suite (examples/evals) passes with its mock script, cases
  * with an expected output really run on Temporal; a regressed model (test/fixtures/evals) fails the
- * expectations it breaks; a bad suite, no model endpoint or no Temporal exit 2.
+ * expectations it breaks; a bad suite, no model endpoint or no Temporal exit 2, and an endpoint that fails midway
+ * (the in-process mock LLM) keeps the cases that finished.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMockLlm, type MockLlmServer } from '../../src/llm/mock-server.js';
 import { CLI, ROOT, lines, runCli } from '../helpers/cli.js';
 import { temporalAddress, temporalNamespace } from '../helpers/temporal.js';
 
@@ -234,5 +236,85 @@ describe('trellis eval: exit 2 for what is not a regression', () => {
       TEMPORAL_ADDRESS: '127.0.0.1:1',
     });
     expect(plansOnly.code, plansOnly.stderr).toBe(0);
+  });
+});
+
+describe('trellis eval: errors of the model endpoint', () => {
+  let mock: MockLlmServer;
+  let suite: string;
+  beforeAll(async () => {
+    mock = await startMockLlm({
+      rules: [
+        {
+          match: 'Goal: look up order',
+          reply: { version: 1, name: 'look-up', steps: [{ id: 'o', kind: 'tool', tool: 'lookup_order', args: { orderId: 'A1' } }] },
+        },
+        { match: 'Goal: broken endpoint', status: 500, reply: 'The server had an error' },
+        { match: 'Goal: unauthorized', status: 401, reply: 'Incorrect API key provided' },
+      ],
+    });
+    suite = path.join(dir, 'endpoint.yaml');
+    await writeFile(
+      suite,
+      [
+        'name: endpoint',
+        `tools: ${path.join(ROOT, 'examples/tools.ts')}`,
+        'cases:',
+        '  - { name: first, goal: look up order A1 }',
+        '  - { name: broken, goal: broken endpoint, expect: { valid: false } }',
+        '  - { name: denied, goal: unauthorized }',
+        '  - { name: never, goal: look up order A2 }',
+      ].join('\n'),
+    );
+  });
+  afterAll(async () => {
+    await mock?.close();
+  });
+
+  it('a 401 midway: the table of the cases that finished, then the error, exit 2; a 500 fails its case, with its try', async () => {
+    const before = mock.requests.length;
+    const r = await evalCli([suite], { OPENAI_BASE_URL: mock.baseUrl, TRELLIS_MODEL: 'mock-planner' });
+    expect(r.code, r.stderr).toBe(2);
+    expect(lines(r.stdout)[0]).toBe('endpoint: 4 case(s), 2 finished before the model endpoint stopped the suite, model mock-planner');
+    expect(row(r.stdout, 'first').slice(0, 2)).toEqual(['first', 'ok, 1 try']);
+    // A case that expects no valid plan does not pass on an endpoint error: the planner never gave up.
+    expect(row(r.stdout, 'broken')).toEqual([
+      'broken',
+      'FAIL, 1 try',
+      '-',
+      '-',
+      '-',
+      '0',
+      expect.stringMatching(/^\d+$/),
+      'plan: the model endpoint failed: 500 The server had an error',
+    ]);
+    expect(r.stdout).not.toMatch(/^(denied|never) /m);
+    expect(lines(r.stdout).at(-1)).toBe('1 passed, 1 failed');
+    expect(lines(r.stderr).at(-1)).toBe(
+      `trellis: the model endpoint at ${mock.baseUrl} refused the call: 401 Incorrect API key provided; check OPENAI_API_KEY`,
+    );
+    expect(mock.requests.length - before).toBe(3);
+
+    const json = await evalCli([suite, '--case', 'broken', '--json'], { OPENAI_BASE_URL: mock.baseUrl });
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout).cases[0]).toMatchObject({ passed: false, attempts: 1, checks: { plan: 'fail' } });
+  });
+
+  it('bad usage before any model call: a malformed OPENAI_BASE_URL, --attempts above 10, a prompt without {{catalog}}', async () => {
+    const before = mock.requests.length;
+    const notUrl = await evalCli([suite], { OPENAI_BASE_URL: 'notaurl' });
+    expect(notUrl.code).toBe(2);
+    expect(notUrl.stderr).toContain('trellis: OPENAI_BASE_URL is not a URL: "notaurl"');
+    const many = await evalCli([suite, '--attempts', '11'], { OPENAI_BASE_URL: mock.baseUrl });
+    expect(many.code).toBe(2);
+    expect(many.stderr).toContain('--attempts must be a whole number from 1 to 10');
+    const prompt = path.join(dir, 'no-marker.md');
+    await writeFile(prompt, 'You write workflow specs.');
+    const noMarker = await evalCli([suite, '--prompt', prompt], { OPENAI_BASE_URL: mock.baseUrl });
+    expect(noMarker.code).toBe(2);
+    expect(noMarker.stderr).toBe(
+      `trellis: the prompt file ${prompt} has no {{catalog}} marker: the model would not see the tools; put {{catalog}} where the tools go\n`,
+    );
+    expect(mock.requests.length).toBe(before);
   });
 });

@@ -255,6 +255,12 @@ describe('checkPlan', () => {
 
   it('valid: false passes when the planner gives up, and fails when it writes a spec', () => {
     expect(casePassed(checkPlan(c({ valid: false }), none).checks)).toBe(true);
+    // An endpoint error is not the planner giving up: the case fails whatever it expects.
+    const failed: PlanOutcome = { ok: false, message: 'the model endpoint failed: 500 boom', endpointFailed: true };
+    expect(checkPlan(c({ valid: false }), failed)).toMatchObject({
+      checks: { plan: 'fail' },
+      failures: ['plan: the model endpoint failed: 500 boom'],
+    });
     const r = checkPlan(c({ valid: false }), ok);
     expect(r.failures).toEqual(['plan: expected no valid spec, got one']);
     expect(casePassed(r.checks)).toBe(false);

@@ -1,16 +1,24 @@
 /**
- * defineTool, isTool, needsApproval, and the catalog the validator and the planner read (JSON Schemas).
+ * defineTool, isTool, needsApproval, the catalog the validator and the planner read (JSON Schemas), and loading
+ * a tools module (real files, imported as the CLI and the worker import them).
  */
-import { describe, expect, it } from 'vitest';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   defineTool,
   describeTool,
   isTool,
+  loadToolsModule,
   needsApproval,
   TOOL_BRAND,
   toolCatalog,
   ToolDefinitionError,
+  ToolsModuleError,
   type Tool,
   type ToolDefinition,
 } from '../../src/tools/index.js';
@@ -151,5 +159,65 @@ describe('describeTool and toolCatalog', () => {
       outputSchema: { type: 'string' },
       approval: 'required',
     });
+  });
+});
+
+describe('loadToolsModule', () => {
+  const define = pathToFileURL(path.resolve('src/tools/define.ts')).href;
+  const zod = pathToFileURL(createRequire(import.meta.url).resolve('zod')).href;
+  const ping = `defineTool({ name: 'ping', description: 'Answers pong.', input: z.object({}), output: z.object({ reply: z.string() }), run: () => ({ reply: 'pong' }) })`;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'trellis-tools-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Writes a tools module (importing defineTool and z) into `folder` under the test's directory. */
+  async function module(folder: string, name: string, body: string): Promise<string> {
+    await mkdir(path.join(dir, folder), { recursive: true });
+    const file = path.join(dir, folder, name);
+    await writeFile(file, `import { defineTool } from '${define}';\nimport { z } from '${zod}';\n${body}\n`);
+    return file;
+  }
+
+  /** The message loadToolsModule throws for this module (a ToolsModuleError naming the file). */
+  async function loadError(file: string): Promise<string> {
+    const e = await loadToolsModule(file).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(ToolsModuleError);
+    return (e as Error).message.replace(`tools module ${file}: `, '');
+  }
+
+  it('loads a .ts module outside a "type": "module" package, which tsx compiles as CommonJS', async () => {
+    // No package.json above the file, and a package.json without "type": both mean CommonJS to tsx.
+    const bare = await module('bare', 'good.ts', `export default [${ping}];`);
+    await writeFile(path.join(dir, 'bare', 'package.json'), '{}');
+    const noPackage = await module('', 'good.ts', `export default [${ping}];`);
+    for (const file of [bare, noPackage]) expect((await loadToolsModule(file)).map((t) => t.name)).toEqual(['ping']);
+    // Compiled as CommonJS, a module without a default export still has none.
+    expect(await loadError(await module('bare', 'named.ts', `export const tools = [${ping}];`))).toBe(
+      'the default export must be a list of tools made with defineTool; there is no default export (it exports tools)',
+    );
+  });
+
+  it('says what the default export is when it is not a list of tools', async () => {
+    const expected = 'the default export must be a list of tools made with defineTool';
+    expect(await loadError(await module('esm', 'number.ts', 'export default 42;'))).toBe(`${expected}; got a number`);
+    expect(await loadError(await module('esm', 'one.ts', `export default ${ping};`))).toBe(
+      `${expected}; got one tool ("ping"), not a list; write \`export default [ping]\``,
+    );
+    expect(await loadError(await module('esm', 'empty.ts', 'export default [];'))).toBe(
+      `${expected}; got an empty list (a tools module needs at least one tool)`,
+    );
+    expect(await loadError(await module('esm', 'items.ts', `export default [${ping}, 'pong'];`))).toBe(
+      'item 1 of the default export is not a tool made with defineTool (got a string)',
+    );
+    expect(await loadError(await module('esm', 'plain.ts', `export default [{ name: 'pong' }];`))).toBe(
+      'item 0 of the default export is not a tool made with defineTool (got an object named "pong")',
+    );
   });
 });

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { catalogOf } from '../../spec/catalog.js';
 import { parseDuration } from '../../spec/duration.js';
 import { withClient } from '../client.js';
-import { EXIT, loadCatalog, plannerConfig, plannerSchemaOption, readSpecFile, UsageError } from '../io.js';
+import { EXIT, loadCatalog, parseAttempts, plannerConfig, plannerSchemaOption, readPromptFile, readSpecFile, UsageError } from '../io.js';
 
 interface EvalOpts {
   tools?: string;
@@ -42,7 +42,8 @@ Cases run one after another: a real endpoint's rate limits would otherwise fail 
 nothing about the prompts, and each case's tokens and time stay its own.
 
 Exit codes: 0 every case passed; 1 an expectation failed (a regression); 2 a bad suite file, no model
-endpoint, or no Temporal connection when a case needs to run.
+endpoint (unreachable, or a 401, 403 or 404: the cases that finished before it are still shown), or no
+Temporal connection when a case needs to run.
 
 Example:
   $ trellis mock-llm --script examples/evals/mock-llm.json     # prints its URL
@@ -57,21 +58,26 @@ export function registerEval(program: Command): void {
     .argument('<suite>', 'the suite file (YAML or JSON)')
     .option('--tools <module>', "the tools module (default: the suite's own tools, relative to the suite file)")
     .option('--case <name...>', 'run only these cases (after SUITE, or repeated: --case a --case b)')
-    .option('--json', 'print { "suite", "model", "passed", "failed", "cases": [per-case records] }')
-    .option('--attempts <n>', 'planner model calls per case, repairs included', '3')
+    .option('--json', 'print { "suite", "model", "passed", "failed", "cases": [per-case records] } (and "error" when the endpoint stopped the suite)')
+    .option('--attempts <n>', 'planner model calls per case, repairs included (at most 10)', '3')
     .option('--run-timeout <duration>', 'how long a run may take before it is cancelled and its case fails', '5m')
-    .option('--prompt <file>', 'the planner prompt to evaluate; default: TRELLIS_PLANNER_PROMPT, else prompts/planner.md')
+    .option(
+      '--prompt <file>',
+      'the planner prompt to evaluate ({{catalog}} is replaced by the catalog); default: TRELLIS_PLANNER_PROMPT, else prompts/planner.md',
+    )
     .option('--schema <form>', "the planner's response schema: outline or full; default: TRELLIS_PLANNER_SCHEMA, else outline")
     .addHelpText('after', HELP)
     .action(async (file: string, opts: EvalOpts) => {
-      const maxAttempts = Number(opts.attempts);
-      if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new UsageError(`--attempts must be a positive whole number, got ${opts.attempts}`);
+      const maxAttempts = parseAttempts(opts.attempts);
       const timeoutMs = parseDuration(opts.runTimeout);
       if (timeoutMs === undefined) throw new UsageError(`--run-timeout: invalid duration "${opts.runTimeout}" (30s, 5m, 1h)`);
       const env = plannerConfig();
       const schema = opts.schema === undefined ? env.schema : plannerSchemaOption(opts.schema, '--schema');
       const promptFile = opts.prompt ?? env.promptFile;
-      const prompt = promptFile === undefined ? undefined : await readSpecFile(promptFile);
+      const prompt = promptFile === undefined ? undefined : await readPromptFile(promptFile);
+      const [{ runSuite, temporalRunner, SuiteStopped }, { renderTable, summaryLine }, { createLlmClient }, { modelConfig, modelFailure }] =
+        await Promise.all([import('../../evals/run.js'), import('../../evals/table.js'), import('../../llm/client.js'), import('../model.js')]);
+      const config = modelConfig();
 
       const { parseSuite, checkSuiteTools } = await import('../../evals/suite.js');
       const parsed = parseSuite(await readSpecFile(file), file);
@@ -91,13 +97,10 @@ export function registerEval(program: Command): void {
       const unknownTools = checkSuiteTools({ ...suite, cases }, catalog);
       if (unknownTools.length > 0) throw new UsageError(`invalid suite ${file}:\n${unknownTools.join('\n')}`);
 
-      const [{ runSuite, temporalRunner, isSetupError }, { renderTable, summaryLine }, { createLlmClient, llmConfigFromEnv }, { default: OpenAI }] =
-        await Promise.all([import('../../evals/run.js'), import('../../evals/table.js'), import('../../llm/client.js'), import('openai')]);
-      const config = llmConfigFromEnv();
-      const where = config.baseURL ?? 'the OpenAI API';
+      // The cases that finished, and what stopped the suite (no model endpoint) if something did.
       const run = async (runner?: import('../../evals/run.js').SpecRunner) => {
         try {
-          return await runSuite(cases, {
+          const records = await runSuite(cases, {
             llm: createLlmClient(config),
             model: config.model,
             catalog,
@@ -110,26 +113,34 @@ export function registerEval(program: Command): void {
                 `[${i + 1}/${total}] ${r.name}: ${r.passed ? 'passed' : `FAILED: ${r.failure}`} (${(r.ms / 1000).toFixed(1)} s)\n`,
               ),
           });
+          return { records };
         } catch (e) {
-          if (e instanceof OpenAI.APIConnectionError) throw new UsageError(`cannot reach the model at ${where}: ${e.message}; set OPENAI_BASE_URL`);
-          if (isSetupError(e)) throw new UsageError(`the model endpoint at ${where} refused the call: ${(e as Error).message}`);
-          throw e;
+          if (!(e instanceof SuiteStopped)) throw e;
+          return { records: e.records, stopped: modelFailure(e.cause, config)! };
         }
       };
       // Connect before the first model call when a case will run: no Temporal is a setup problem (exit 2),
       // found before any token is spent.
       const needsRun = cases.some((c) => c.expect?.output !== undefined);
-      const records = needsRun
+      const { records, stopped } = needsRun
         ? await withClient((client) => run(temporalRunner(client, { catalog, timeoutMs, timeoutText: opts.runTimeout })))
         : await run();
 
       const passed = records.filter((r) => r.passed).length;
       if (opts.json) {
+        const report = { suite: suite.name, model: config.model, passed, failed: records.length - passed, cases: records };
+        process.stdout.write(`${JSON.stringify(stopped ? { ...report, error: stopped.message } : report, null, 2)}\n`);
+      } else if (records.length > 0 || !stopped) {
+        // Stopped midway, the table shows the cases that finished: their results are real.
+        const done = stopped ? `, ${records.length} finished before the model endpoint stopped the suite` : '';
         process.stdout.write(
-          `${JSON.stringify({ suite: suite.name, model: config.model, passed, failed: records.length - passed, cases: records }, null, 2)}\n`,
+          `${suite.name}: ${cases.length} case(s)${done}, model ${config.model}\n\n${renderTable(records)}\n\n${summaryLine(records)}\n`,
         );
-      } else {
-        process.stdout.write(`${suite.name}: ${cases.length} case(s), model ${config.model}\n\n${renderTable(records)}\n\n${summaryLine(records)}\n`);
+      }
+      if (stopped) {
+        process.stderr.write(`trellis: ${stopped.message}\n`);
+        process.exitCode = stopped.exit;
+        return;
       }
       process.exitCode = passed === records.length ? EXIT.ok : EXIT.failed;
     });

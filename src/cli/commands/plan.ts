@@ -1,9 +1,22 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { constants } from 'node:fs';
+import { access, mkdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { catalogOf } from '../../spec/catalog.js';
-import { parseInput, WorkFailed } from '../client.js';
-import { loadCatalog, plannerConfig, plannerSchemaOption, printProblems, problemJson, readSpecFile, UsageError } from '../io.js';
+import type { Problem } from '../../spec/problems.js';
+import { parseInput } from '../client.js';
+import {
+  EXIT,
+  loadCatalog,
+  parseAttempts,
+  plannerConfig,
+  plannerSchemaOption,
+  printProblems,
+  problemJson,
+  readPromptFile,
+  requireGoal,
+  UsageError,
+} from '../io.js';
 
 interface PlanOpts {
   tools?: string;
@@ -22,9 +35,9 @@ export function registerPlan(program: Command): void {
     .argument('<goal>', 'what the workflow should do')
     .option('--tools <module>', 'the tools module whose catalog the model may use')
     .option('--out <file>', 'write the spec here instead of printing it')
-    .option('--json', 'print { "ok", "spec", "attempts", "tokens", "problems" }')
+    .option('--json', 'print { "ok", "spec", "attempts", "tokens", "problems" } (and "error" when the model call or the write failed)')
     .option('--input <json>', 'the run input the spec will get, as JSON text or @file.json')
-    .option('--attempts <n>', 'model calls in all, repairs included', '3')
+    .option('--attempts <n>', 'model calls in all, repairs included (at most 10)', '3')
     .option(
       '--prompt <file>',
       'the planner prompt ({{catalog}} is replaced by the catalog); default: TRELLIS_PLANNER_PROMPT, else prompts/planner.md',
@@ -35,25 +48,28 @@ export function registerPlan(program: Command): void {
       '\nExample:\n  $ OPENAI_BASE_URL=http://127.0.0.1:8787/v1 trellis plan "Refund order A-1004 if it arrived damaged" --tools examples/tools.ts --out refund.json',
     )
     .action(async (goal: string, opts: PlanOpts) => {
-      const maxAttempts = Number(opts.attempts);
-      if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new UsageError(`--attempts must be a positive whole number, got ${opts.attempts}`);
+      requireGoal(goal, 'GOAL');
+      const maxAttempts = parseAttempts(opts.attempts);
       const env = plannerConfig();
       const schema = opts.schema === undefined ? env.schema : plannerSchemaOption(opts.schema, '--schema');
       const promptFile = opts.prompt ?? env.promptFile;
+      const [{ planSpec }, { createLlmClient }, { modelConfig, modelFailure }] = await Promise.all([
+        import('../../planner/index.js'),
+        import('../../llm/client.js'),
+        import('../model.js'),
+      ]);
+      const config = modelConfig();
       const [catalog, input, prompt] = await Promise.all([
         loadCatalog(opts.tools),
         parseInput(opts.input),
-        promptFile === undefined ? undefined : readSpecFile(promptFile),
+        promptFile === undefined ? undefined : readPromptFile(promptFile),
+        opts.out === undefined ? undefined : checkOutFile(opts.out),
       ]);
-      const [{ planSpec }, { createLlmClient, llmConfigFromEnv }, { default: OpenAI }] = await Promise.all([
-        import('../../planner/index.js'),
-        import('../../llm/client.js'),
-        import('openai'),
-      ]);
-      const config = llmConfigFromEnv();
+      const usage = { calls: 0, tokens: { prompt: 0, completion: 0, total: 0 } };
       let result;
       try {
         result = await planSpec(createLlmClient(config), {
+          usage,
           goal,
           catalog: catalog ?? catalogOf([]),
           model: config.model,
@@ -63,31 +79,85 @@ export function registerPlan(program: Command): void {
           ...(schema !== undefined && { schema }),
         });
       } catch (e) {
-        if (e instanceof OpenAI.APIConnectionError)
-          throw new UsageError(`cannot reach the model at ${config.baseURL ?? 'the OpenAI API'}: ${e.message}; set OPENAI_BASE_URL`);
-        if (e instanceof OpenAI.APIError) throw new WorkFailed(`the model endpoint refused the call: ${e.message}`);
-        throw e;
-      }
-      if (opts.json) {
-        const { ok, attempts, tokens } = result;
-        process.stdout.write(
-          `${JSON.stringify({ ok, spec: result.ok ? result.spec : null, attempts, tokens, problems: result.ok ? [] : result.problems.map(problemJson) }, null, 2)}\n`,
-        );
+        const failure = modelFailure(e, config);
+        if (failure === undefined) throw e;
+        const { calls, tokens } = usage;
+        if (opts.json) printJson({ ok: false, spec: null, attempts: calls, tokens, problems: [], error: failure.message });
+        process.stderr.write(`trellis: ${failure.message}\n`);
+        process.exitCode = failure.exit;
+        return;
       }
       if (!result.ok) {
-        if (!opts.json) {
-          process.stderr.write(`no valid spec after ${result.attempts} attempt(s); the last problems:\n`);
-          printProblems(result.problems);
+        // The hint is for the person: the model cannot name a tools module.
+        const problems = catalog === undefined ? result.problems.map(withCatalogHint) : result.problems;
+        if (opts.json) printJson({ ok: false, spec: null, attempts: result.attempts, tokens: result.tokens, problems: problems.map(problemJson) });
+        else {
+          process.stderr.write(`trellis: no valid spec after ${result.attempts} attempt(s); the last problems:\n`);
+          printProblems(problems);
         }
-        process.exitCode = 1;
+        process.exitCode = EXIT.failed;
         return;
       }
       const text = `${JSON.stringify(result.spec, null, 2)}\n`;
-      if (opts.out !== undefined) {
+      const report = { ok: true, spec: result.spec, attempts: result.attempts, tokens: result.tokens, problems: [] };
+      if (opts.out === undefined) {
+        if (opts.json) printJson(report);
+        else process.stdout.write(text);
+        return;
+      }
+      try {
         // A spec library folder (specs/ by default) may not exist yet.
         await mkdir(dirname(opts.out), { recursive: true });
         await writeFile(opts.out, text);
-        if (!opts.json) process.stderr.write(`wrote ${opts.out}: a valid spec after ${result.attempts} attempt(s), ${result.tokens.total} tokens\n`);
-      } else if (!opts.json) process.stdout.write(text);
+      } catch (e) {
+        // Planning is done and paid for: the spec goes to stdout rather than being lost.
+        const error = `cannot write ${opts.out}: ${(e as Error).message}`;
+        process.stderr.write(`trellis: ${error}; the spec is on stdout\n`);
+        if (opts.json) printJson({ ...report, error });
+        else process.stdout.write(text);
+        process.exitCode = EXIT.failed;
+        return;
+      }
+      if (opts.json) printJson(report);
+      else process.stderr.write(`wrote ${opts.out}: a valid spec after ${result.attempts} attempt(s), ${result.tokens.total} tokens\n`);
     });
+}
+
+function printJson(report: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}
+
+/** The hint `trellis eval` gives too, for a plan written against an empty catalog. */
+function withCatalogHint(p: Problem): Problem {
+  return p.code === 'UNKNOWN_TOOL' ? { ...p, message: `${p.message} (the catalog is empty: name a tools module with --tools)` } : p;
+}
+
+/**
+ * --out, checked before the model is called: not a folder, and in a place where the file can be made (the
+ * folders missing above it are made after planning).
+ */
+async function checkOutFile(file: string): Promise<void> {
+  const refuse = (why: string) => new UsageError(`--out ${file}: ${why}`);
+  const missing = (e: unknown) => ['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '');
+  let path = resolve(file);
+  for (;;) {
+    let found;
+    try {
+      found = await stat(path);
+    } catch (e) {
+      if (!missing(e)) throw refuse((e as Error).message);
+      path = dirname(path);
+      continue;
+    }
+    if (path === resolve(file)) {
+      if (found.isDirectory()) throw refuse(`it is a directory; name a file in it, such as ${join(file, 'NAME.json')}`);
+      return access(path, constants.W_OK).catch(() => {
+        throw refuse('the file is not writable');
+      });
+    }
+    if (!found.isDirectory()) throw refuse(`${path} is a file, not a directory`);
+    return access(path, constants.W_OK | constants.X_OK).catch(() => {
+      throw refuse(`cannot create files in ${path}`);
+    });
+  }
 }

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import type { TrellisClient } from '../../client/index.js';
-import { validateSpecText } from '../../spec/index.js';
+import { formatProblem, validateSpecText } from '../../spec/index.js';
+import { inputProblems } from '../../spec/input.js';
 import type { Budget } from '../../spec/schema.js';
 import { exitFor, parseInput, withClient, WorkFailed } from '../client.js';
-import { EXIT, loadCatalog, loadLibrary, printProblems, readSpecFile, UsageError } from '../io.js';
+import { EXIT, loadCatalog, loadLibrary, printProblems, readSpecFile, requireGoal, UsageError } from '../io.js';
 
 interface RunOpts {
   input?: string;
@@ -29,8 +30,8 @@ export function registerRun(program: Command): void {
     .option('--id <id>', 'the run id (default: the spec name, or "goal", and a random suffix)')
     .option('--wait', 'wait for the run to end; exit 0 when it completed, 1 when it failed')
     .option('--json', 'print { "runId", "status", "output" }')
-    .option('--tools <module>', 'also check tools and types before starting')
-    .option('--specs <dir>', 'saved specs (default: TRELLIS_SPECS): also check call steps before starting')
+    .option('--tools <module>', "with a FILE: also check tools and types before starting (a goal run uses the worker's tools)")
+    .option('--specs <dir>', 'with a FILE: saved specs (default: TRELLIS_SPECS), to check call steps before starting')
     .option('--max-tokens <n>', 'budget: LLM tokens the whole run may use')
     .option('--max-steps <n>', 'budget: step executions the run may make (steps, map items, agent tool calls)')
     .addHelpText(
@@ -40,6 +41,7 @@ export function registerRun(program: Command): void {
     .action(async (file: string | undefined, opts: RunOpts) => {
       if ((file === undefined) === (opts.goal === undefined)) throw new UsageError('give a spec FILE or --goal GOAL (one of them)');
       if (opts.review && opts.goal === undefined) throw new UsageError('--review plans need --goal: a fixed spec has nothing to review');
+      if (opts.goal !== undefined) checkGoalFlags(opts.goal, opts);
       const budget = parseBudget(opts);
       const input = await parseInput(opts.input);
       const common = { ...(opts.id !== undefined && { id: opts.id }), ...(budget && { budget }) };
@@ -56,6 +58,9 @@ export function registerRun(program: Command): void {
           process.exitCode = EXIT.failed;
           return;
         }
+        // The client checks the input too, once connected: checked here, a bad input is reported without Temporal.
+        const badInput = inputProblems(valid.spec.input, input ?? null);
+        if (badInput.length > 0) throw new WorkFailed(badInput.map(formatProblem).join('\n'));
         start = (client) => client.start(valid.spec, { input, ...common, ...(tools ? { tools } : {}) });
       }
       await withClient(async (client) => {
@@ -85,6 +90,16 @@ export function registerRun(program: Command): void {
         }
       });
     });
+}
+
+/** A goal run plans with the worker's tools and saved specs: the flags that check a FILE have nothing to check. */
+function checkGoalFlags(goal: string, opts: RunOpts): void {
+  requireGoal(goal, '--goal');
+  const fileOnly = [opts.tools !== undefined && '--tools', opts.specs !== undefined && '--specs'].filter((f) => f !== false);
+  if (fileOnly.length === 0) return;
+  throw new UsageError(
+    `${fileOnly.join(' and ')} ${fileOnly.length > 1 ? 'are' : 'is'} for a spec FILE, checked before it starts; a goal run uses the worker's tools and saved specs (\`trellis worker --tools MODULE --specs DIR\`): leave ${fileOnly.length > 1 ? 'them' : 'it'} out`,
+  );
 }
 
 function parseBudget(opts: RunOpts): Budget | undefined {

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import type { StepState } from '../../engine/state.js';
+import { oneLine } from '../../spec/text.js';
 import { withClient } from '../client.js';
 
 export function registerStatus(program: Command): void {
@@ -32,7 +34,10 @@ export function registerStatus(program: Command): void {
             ...(p.approvers && { approvers: p.approvers }),
             ...(p.deadline && { deadline: p.deadline }),
           }));
-          const goal = view.goal !== undefined ? { goal: view.goal, ...(view.spec && { spec: view.spec }) } : {};
+          const goal =
+            view.goal !== undefined
+              ? { goal: view.goal, ...(view.spec && { spec: view.spec }), ...(view.earlierPlans && { earlierPlans: view.earlierPlans }) }
+              : {};
           const json = {
             runId: view.workflowId,
             status: view.status,
@@ -49,11 +54,13 @@ export function registerStatus(program: Command): void {
         }
         const lines = [`${view.workflowId} (${view.name}): ${view.status}${view.error ? ` — ${view.error}` : ''}`];
         if (view.goal !== undefined) lines.push(`  goal: ${view.goal}`);
-        for (const [id, s] of Object.entries(view.steps)) {
-          const detail =
-            s.status === 'completed' ? ` ${truncate(JSON.stringify(s.output))}` : s.reason ? ` (${s.reason})` : s.run ? ` (child run ${s.run})` : '';
-          lines.push(`  ${id.padEnd(16)} ${s.status.padEnd(9)}${detail}`);
+        for (const earlier of view.earlierPlans ?? []) {
+          const { step, comment } = earlier.replacedBecause;
+          lines.push(`  plan ${earlier.plan} (${earlier.spec.name}), replaced: ${step} denied with "${oneLine(comment, 80)}"`);
+          for (const [id, s] of Object.entries(earlier.steps)) lines.push(stepLine(id, s, '    '));
         }
+        if (view.earlierPlans) lines.push(`  plan ${view.earlierPlans.length + 1}${view.spec ? ` (${view.spec.name})` : ''}:`);
+        for (const [id, s] of Object.entries(view.steps)) lines.push(stepLine(id, s, '  '));
         for (const p of view.pending) {
           if (p.source === 'plan' && p.details) lines.push(`  the plan:\n${p.details.replace(/^/gm, '    ')}`);
           const who = p.approvers ? ` (approvers: ${p.approvers.join(', ')})` : '';
@@ -66,7 +73,14 @@ export function registerStatus(program: Command): void {
     });
 }
 
-function truncate(text: string | undefined, max = 80): string {
-  const t = text ?? 'null';
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+function stepLine(id: string, s: StepState, indent: string): string {
+  const detail =
+    s.status === 'completed'
+      ? ` ${oneLine(JSON.stringify(s.output) ?? 'null', 80)}`
+      : s.reason
+        ? ` (${s.reason})`
+        : s.run
+          ? ` (child run ${s.run})`
+          : '';
+  return `${indent}${id.padEnd(16)} ${s.status.padEnd(9)}${detail}`;
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadTools, plannerConfig, plannerSchemaOption, UsageError } from '../io.js';
+import { loadTools, plannerConfig, plannerSchemaOption, readPromptFile, UsageError } from '../io.js';
 
 export function registerWorker(program: Command): void {
   program
@@ -11,9 +11,21 @@ export function registerWorker(program: Command): void {
     .option('--planner-schema <form>', "the planner's response schema: outline or full (default: TRELLIS_PLANNER_SCHEMA, else outline)")
     .addHelpText('after', '\nExample:\n  $ OPENAI_BASE_URL=http://127.0.0.1:8787/v1 trellis worker --tools examples/tools.ts')
     .action(async (opts: { tools?: string; specs?: string; plannerPrompt?: string; plannerSchema?: string }) => {
-      const [{ pino }, { createTrellisWorker }] = await Promise.all([import('pino'), import('../../worker.js')]);
+      const [{ pino }, { createTrellisWorker }, { modelConfig }] = await Promise.all([
+        import('pino'),
+        import('../../worker.js'),
+        import('../model.js'),
+      ]);
       const module = opts.tools ?? process.env.TRELLIS_TOOLS;
       const tools = module ? await loadTools(module) : [];
+      modelConfig(); // a malformed OPENAI_BASE_URL is refused now, not at the first model call
+      const planner = {
+        ...plannerConfig(),
+        ...(opts.plannerPrompt !== undefined && { promptFile: opts.plannerPrompt }),
+        ...(opts.plannerSchema !== undefined && { schema: plannerSchemaOption(opts.plannerSchema, '--planner-schema') }),
+      };
+      // Goal runs read the prompt at each plan; a file that cannot serve is refused now, not at the first goal.
+      if (planner.promptFile !== undefined) await readPromptFile(planner.promptFile);
       const logger = pino({ name: 'trellis-worker', level: process.env.TRELLIS_LOG_LEVEL ?? 'info' });
       const maxCached = process.env.TRELLIS_MAX_CACHED_WORKFLOWS ? Number(process.env.TRELLIS_MAX_CACHED_WORKFLOWS) : undefined;
       let handle;
@@ -23,11 +35,7 @@ export function registerWorker(program: Command): void {
           logger,
           ...(maxCached !== undefined && { maxCachedWorkflows: maxCached }),
           ...(opts.specs !== undefined && { specsDir: opts.specs }),
-          planner: {
-            ...plannerConfig(),
-            ...(opts.plannerPrompt !== undefined && { promptFile: opts.plannerPrompt }),
-            ...(opts.plannerSchema !== undefined && { schema: plannerSchemaOption(opts.plannerSchema, '--planner-schema') }),
-          },
+          planner,
         });
       } catch (e) {
         throw new UsageError(
