@@ -27,7 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLlmActivities(deps.llm, deps.model),
     ...createAgentActivities(deps.llm, deps.model, deps.tools),
     ...createSpecActivities(deps.specsDir ?? DEFAULT_SPECS_DIR, catalog),
-    ...createPlannerActivities(deps.llm, deps.model, catalog, deps.planner),
+    ...createPlannerActivities(deps.llm, deps.model, catalog, deps.planner, deps.specsDir ?? DEFAULT_SPECS_DIR),
   };
 }
 

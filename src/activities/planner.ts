@@ -3,7 +3,10 @@
  * file (or the worker's own). A plan still invalid after the repair budget is a result, not an error: the
  * workflow fails the run with its problems, and retrying would only spend tokens.
  */
+import { log } from '@temporalio/activity';
 import type OpenAI from 'openai';
+import { readSpecLibrary, SavedSpecError } from '../library/saved-specs.js';
+import type { SpecLibrary } from '../spec/uses.js';
 import type { PlanCall, PlanCallResult } from '../engine/messages.js';
 import type { PlannerConfig } from '../planner/config.js';
 import { loadPrompt, planSpec } from '../planner/plan.js';
@@ -12,11 +15,11 @@ import { formatProblem } from '../spec/problems.js';
 import { PLAN_STEP } from '../engine/plan-review.js';
 import { refusedByEndpoint } from './llm.js';
 
-export function createPlannerActivities(client: OpenAI, model: string, catalog: ToolCatalog, planner: PlannerConfig = {}) {
+export function createPlannerActivities(client: OpenAI, model: string, catalog: ToolCatalog, planner: PlannerConfig = {}, specsDir?: string) {
   return {
     async planGoal(call: PlanCall): Promise<PlanCallResult> {
-      // Read at each call: an edited prompt applies to the next plan without restarting the worker.
-      const prompt = await loadPrompt(planner.promptFile);
+      // Read at each call: an edited prompt or a newly saved spec applies to the next plan without a restart.
+      const [prompt, specs] = await Promise.all([loadPrompt(planner.promptFile), specsDir === undefined ? undefined : savedSpecs(specsDir, catalog)]);
       let result;
       try {
         result = await planSpec(client, {
@@ -26,6 +29,7 @@ export function createPlannerActivities(client: OpenAI, model: string, catalog: 
           prompt,
           ...(planner.schema && { schema: planner.schema }),
           reservedIds: [PLAN_STEP],
+          ...(specs && { specs }),
           ...(call.input !== undefined && { input: call.input }),
           ...(call.maxTokens !== undefined && { maxTokens: call.maxTokens }),
           ...(call.feedback && { feedback: feedbackText(call.feedback) }),
@@ -37,6 +41,21 @@ export function createPlannerActivities(client: OpenAI, model: string, catalog: 
       return { ...result, problems: result.problems.map(formatProblem) };
     },
   };
+}
+
+/**
+ * The saved specs a plan's call steps may name; none when the folder does not exist. A library that does not load
+ * (an invalid spec in it) is left out with a warning: the plan can still use tools, and a call to a bad spec would
+ * fail the run before its first step anyway.
+ */
+async function savedSpecs(dir: string, catalog: ToolCatalog): Promise<SpecLibrary | undefined> {
+  try {
+    return await readSpecLibrary(dir, catalog);
+  } catch (e) {
+    if (!(e instanceof SavedSpecError)) throw e;
+    if (e.code !== 'SPECS_DIR_UNREADABLE') log.warn('the planner does not offer saved specs: they do not load', { error: e.message });
+    return undefined;
+  }
 }
 
 function feedbackText(f: NonNullable<PlanCall['feedback']>): string {

@@ -1,6 +1,6 @@
 /** Saved specs for `call` steps: loaded (and validated) once per run, and a call's input checked. */
 import { ApplicationFailure } from '@temporalio/activity';
-import { readSavedSpec, SavedSpecError } from '../library/saved-specs.js';
+import { readCalledSpecs, SavedSpecError } from '../library/saved-specs.js';
 import { inputProblems } from '../spec/input.js';
 import { formatProblem } from '../spec/problems.js';
 import type { Spec } from '../spec/schema.js';
@@ -10,7 +10,8 @@ export function createSpecActivities(dir: string, catalog: ToolCatalog) {
   return {
     async loadSpecs(names: string[]): Promise<Record<string, Spec>> {
       try {
-        return Object.fromEntries(await Promise.all(names.map(async (n) => [n, await readSavedSpec(dir, n, catalog)] as const)));
+        const called = await readCalledSpecs(dir, names, catalog);
+        return Object.fromEntries(names.map((n) => [n, called.get(n)!]));
       } catch (e) {
         if (e instanceof SavedSpecError)
           throw ApplicationFailure.nonRetryable(e.message, e.code === 'SPEC_NOT_FOUND' ? 'UnknownSpec' : 'SpecInvalid');

@@ -78,7 +78,7 @@ afterAll(async () => {
 });
 
 describe('trellis run --goal', () => {
-  it('--review waits for the plan to be approved from another process, then runs it', async () => {
+  it('--review waits for the plan to be approved from another process (a denial with a comment plans again), then runs it', async () => {
     const started = await trellis(['run', '--goal', 'Read the note of an order', '--review', '--input', '{"orderId":"A-1002"}', '--json']);
     expect(started.code, started.stderr).toBe(0);
     const { runId } = JSON.parse(started.stdout);
@@ -91,6 +91,21 @@ describe('trellis run --goal', () => {
     const human = await trellis(['status', runId]);
     expect(human.stdout).toContain('the plan:');
     expect(human.stdout).toContain(`trellis approve ${runId} plan [--deny --comment "what to change"]`);
+
+    const denied = await trellis(['approve', runId, 'plan', '--deny', '--comment', 'say which order', '--by', 'bob']);
+    expect(denied.code, denied.stderr).toBe(0);
+    const again = await until(
+      () => statusOf(runId),
+      (v) => v.status === 'waiting' && v.earlierPlans?.length === 1,
+    );
+    expect(again.earlierPlans[0]).toMatchObject({
+      plan: 1,
+      spec: { name: 'order-note' },
+      replacedBecause: { step: 'plan', comment: 'say which order' },
+    });
+    const replanned = await trellis(['status', runId]);
+    expect(replanned.stdout).toContain('  plan 1 (order-note), replaced: plan denied with "say which order"');
+    expect(replanned.stdout).toContain('  plan 2 (order-note):');
 
     const approved = await trellis(['approve', runId, 'plan', '--by', 'alice']);
     expect(approved.code, approved.stderr).toBe(0);

@@ -33,6 +33,13 @@ writeFileSync(
     output: { total: '${steps.second.total}' },
   }),
 );
+// Two saved specs that call each other: neither could ever finish.
+for (const [name, other] of [
+  ['loop-a', 'loop-b'],
+  ['loop-b', 'loop-a'],
+]) {
+  writeFileSync(join(specsDir, `${name}.json`), JSON.stringify({ version: 1, name, steps: [{ id: 'again', kind: 'call', spec: other }] }));
+}
 
 let h: Harness;
 beforeAll(async () => {
@@ -323,7 +330,16 @@ describe('call step', () => {
         { id: 'sub', kind: 'call', spec: 'no-such-spec' },
       ]),
     );
-    await expect(h.client.result(missing)).rejects.toThrow(/no saved spec "no-such-spec" in .* \(it has: order-total\)/);
+    await expect(h.client.result(missing)).rejects.toThrow(/no saved spec "no-such-spec" in .* \(it has: loop-a, loop-b, order-total, two-lookups\)/);
+    expect(effects).toHaveLength(0);
+
+    const cycle = await h.client.start(
+      spec([
+        { id: 'first', kind: 'tool', tool: 'lookup_order', args: { orderId: 'X' } },
+        { id: 'sub', kind: 'call', spec: 'loop-a' },
+      ]),
+    );
+    await expect(h.client.result(cycle)).rejects.toThrow(/saved specs in .* call each other in a cycle: loop-a -> loop-b -> loop-a/);
     expect(effects).toHaveLength(0);
 
     const badInput = await h.client.start(spec([{ id: 'sub', kind: 'call', spec: 'order-total', input: { orderId: 7 } }]));
