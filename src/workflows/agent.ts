@@ -70,14 +70,21 @@ export async function runAgent(ctx: StepContext, agent: AgentStep): Promise<unkn
     const first = calls;
     calls += reply.toolCalls.length;
     const results: string[] = [];
+    // A budget run out or a withdrawal ends the step, but only once the calls already running have finished.
+    let stop: unknown;
     await inLanes(
       reply.toolCalls.length,
       ctx.maxParallel,
       async (i) => {
-        results[i] = await runCall(ctx, agent, reply.toolCalls[i]!, `${ctx.key}/t${turn}.${first + i + 1}`);
+        try {
+          results[i] = await runCall(ctx, agent, reply.toolCalls[i]!, `${ctx.key}/t${turn}.${first + i + 1}`);
+        } catch (e) {
+          stop ??= e;
+        }
       },
-      () => false,
+      () => stop !== undefined,
     );
+    if (stop !== undefined) throw stop;
     reply.toolCalls.forEach((call, i) => messages.push({ role: 'tool', toolCallId: call.id, content: results[i]! }));
   }
   throw maxTurns(ctx, agent, `its last turn still asked for ${[...new Set(asked)].join(', ')}`);

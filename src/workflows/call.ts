@@ -1,12 +1,13 @@
 /**
  * The call step: a saved spec runs as a child run (`trellisRun`), with the input checked against its input
  * schema, within what is left of this run's budget. What the child used (tokens, step executions) is added to
- * this run's, whether it completed or failed; a child stopped by its budget stops this run too.
+ * this run's, whether it completed or failed; a child stopped by its budget stops this run too. When a person asks
+ * for a new plan (goal runs), a child still running is cancelled and the step withdrawn.
  */
 import * as wf from '@temporalio/workflow';
 import type { RunArgs, RunResult, RunUsage } from '../engine/messages.js';
 import type { Spec } from '../spec/schema.js';
-import { BudgetExceeded } from './session.js';
+import { BudgetExceeded, Withdrawn } from './session.js';
 import type { StepContext } from './step-context.js';
 
 /** `call` steps nest at most this deep: saved specs that call each other stop here, not never. */
@@ -34,9 +35,24 @@ export async function runCall(ctx: StepContext, spec: Spec, input: unknown): Pro
     callDepth: ctx.callDepth + 1,
     options: { ...session.options, budget: { maxSteps, ...(maxTokens !== undefined && { maxTokens }) } },
   };
+  // The child runs in a scope of its own: a request for a new plan cancels it (it may be waiting for a person of
+  // its own), and the step is withdrawn.
+  const scope = new wf.CancellationScope();
+  let settled = false;
+  const child = scope.run(() => wf.executeChild('trellisRun', { workflowId: childId, args: [args], staticSummary: `call ${spec.name}` }));
+  void child.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await wf.condition(() => settled || session.stopping());
+  if (!settled) {
+    scope.cancel();
+    await child.catch(() => undefined);
+    throw new Withdrawn();
+  }
   let result: RunResult;
   try {
-    result = (await wf.executeChild('trellisRun', { workflowId: childId, args: [args], staticSummary: `call ${spec.name}` })) as RunResult;
+    result = (await child) as RunResult;
   } catch (e) {
     const cause = e instanceof wf.ChildWorkflowFailure ? e.cause : undefined;
     if (cause instanceof wf.ApplicationFailure) {

@@ -113,7 +113,10 @@ export async function callModel(ctx: StepContext, call: Omit<LlmCall, 'step'>, s
   return result;
 }
 
-/** Runs `work` for each index below `count`, at most `limit` at once, in index order; stops taking new ones when `stop` says. */
+/**
+ * Runs `work` for each index below `count`, at most `limit` at once, in index order; stops taking new ones when
+ * `stop` says. `work` catches its own errors: a throw would end the wait while other lanes still run.
+ */
 export async function inLanes(count: number, limit: number, work: (index: number) => Promise<void>, stop: () => boolean): Promise<void> {
   let next = 0;
   const lane = async (): Promise<void> => {

@@ -2,6 +2,9 @@
  * Goal runs: plan in an activity, review, replan on a denial's comment without repeating side effects, all in one
  * durable run on the real dev server, with the real openai client against the mock LLM.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import tools, { effects } from '../fixtures/run-tools.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
@@ -36,10 +39,18 @@ const tidyG5 = plan(
   null,
 );
 
+// A saved spec that waits for a person of its own: a call step of it is a child run waiting when a replan comes.
+const specsDir = mkdtempSync(join(tmpdir(), 'trellis-goal-specs-'));
+writeFileSync(
+  join(specsDir, 'needs-ok.json'),
+  JSON.stringify({ version: 1, name: 'needs-ok', steps: [{ id: 'ok', kind: 'approval', title: 'Go on?' }] }),
+);
+
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness({
     tools,
+    specsDir,
     rules: [
       { match: '^Goal: Look up order G1', reply: plan('lookup-g1', [lookup('G1')], { total: '${steps.order.total}' }) },
       // the first plan for G2 forgets the lookup; the person's comment asks for it
@@ -52,6 +63,18 @@ beforeAll(async () => {
       { match: '^Goal: Tidy up order G5.*nothing big', reply: plan('tidy-g5-b', [slowCheck, lookup('G5')], { note: '${steps.order.note}' }) },
       { match: '^Goal: Tidy up order G5', reply: tidyG5 },
       { match: '^Goal: Unauthorized', status: 401, reply: 'bad key' },
+      { match: '^Goal: Check order G6.*lookup only', reply: plan('check-g6-b', [lookup('G6')], { total: '${steps.order.total}' }) },
+      {
+        match: '^Goal: Check order G6',
+        reply: plan(
+          'check-g6-a',
+          [
+            { id: 'sub', kind: 'call', spec: 'needs-ok' },
+            { id: 'ask', kind: 'approval', title: 'Check G6?' },
+          ],
+          null,
+        ),
+      },
     ],
   });
 });
@@ -177,6 +200,24 @@ describe('goal runs', () => {
       },
     });
     expect(view.pending).toEqual([]);
+  });
+
+  it('on a replan, cancels a called spec still running (it waits for a person of its own)', async () => {
+    const runId = await h.client.startGoal('Check order G6');
+    await waitFor(
+      () => h.client.status(runId),
+      (v) => v.pending.some((p) => p.step === 'ask'),
+    );
+    await waitFor(
+      () => h.client.status(`${runId}.sub`),
+      (v) => v.status === 'waiting',
+    );
+    await h.client.deny(runId, 'ask', { by: 'alice', comment: 'lookup only' });
+    const result = await h.client.result(runId);
+    expect(result).toMatchObject({ output: { total: 40 }, plans: 2 });
+    const view = await h.client.status(runId);
+    expect(view.earlierPlans![0]!.steps.sub).toMatchObject({ status: 'skipped', reason: 'withdrawn: a person asked for a new plan' });
+    expect((await h.client.status(`${runId}.sub`)).status).toBe('cancelled');
   });
 
   it("fails the plan step with the endpoint's reason when the planner cannot call the model", async () => {
