@@ -24,7 +24,7 @@ export async function runCall(ctx: StepContext, spec: Spec, input: unknown): Pro
   // The child gets what is left; with nothing left it does not start.
   const maxSteps = session.executionsLeft();
   if (maxSteps <= 0) throw new BudgetExceeded(`maxSteps ${session.budget.maxSteps}: nothing left for ${what}`);
-  const maxTokens = session.budget.maxTokens === undefined ? undefined : session.budget.maxTokens - session.tokens.total;
+  const maxTokens = session.tokensLeft();
   if (maxTokens !== undefined && maxTokens <= 0) throw new BudgetExceeded(`maxTokens ${session.budget.maxTokens}: nothing left for ${what}`);
 
   const childId = `${wf.workflowInfo().workflowId}.${ctx.id}`;

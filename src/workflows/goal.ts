@@ -101,7 +101,7 @@ async function makePlan(
 ): Promise<Spec> {
   const planState = session.steps[PLAN_STEP]!;
   session.checkTokens('planning');
-  const maxTokens = session.budget.maxTokens === undefined ? undefined : session.budget.maxTokens - session.tokens.total;
+  const maxTokens = session.tokensLeft();
   let planned;
   try {
     planned = await planner.planGoal.executeWithOptions({ startToCloseTimeout: '10m', summary: `plan ${plans}: ${args.goal}`.slice(0, 200) }, [

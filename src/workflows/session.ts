@@ -115,6 +115,11 @@ export class RunSession {
     this.budget = { ...(maxTokens !== undefined && { maxTokens }), maxSteps };
   }
 
+  /** LLM tokens left in the budget; undefined without a token cap. */
+  tokensLeft(): number | undefined {
+    return this.budget.maxTokens === undefined ? undefined : this.budget.maxTokens - this.tokens.total;
+  }
+
   /** Step executions left in the budget. */
   executionsLeft(): number {
     return (this.budget.maxSteps ?? DEFAULT_MAX_STEPS) - this.executed;
