@@ -4,8 +4,9 @@
  * so all of this is tested without Temporal.
  */
 import { dependencyMap, topologicalOrder } from '../spec/graph.js';
-import { compileExpression, type Scope } from '../spec/expression.js';
+import { compileExpression, type EvaluateOptions, type Scope } from '../spec/expression.js';
 import { parseDuration } from '../spec/duration.js';
+import { getOwn, setOwn } from '../spec/own.js';
 import type { MapSubStep, Spec, Step } from '../spec/schema.js';
 import { evaluateCondition, renderTemplate, renderValue } from '../spec/template.js';
 import { TERMINAL, type RunInfo, type StepState } from './state.js';
@@ -59,17 +60,28 @@ export type Decision =
   | { type: 'fail'; step: string; reason: string };
 
 export function scopeOf(plan: RunPlan, steps: Readonly<Record<string, StepState>>, input: unknown, run: RunInfo): Scope {
+  // Own keys only: a step id such as `constructor` is an ordinary key.
   const outputs: Record<string, unknown> = {};
-  for (const id of plan.order) outputs[id] = steps[id]?.status === 'completed' ? steps[id]!.output : null;
+  for (const id of plan.order) {
+    const state = getOwn(steps, id);
+    setOwn(outputs, id, state?.status === 'completed' ? state.output : null);
+  }
   return { input: input ?? null, steps: outputs, run: { ...run } };
 }
 
 /**
  * Decisions for every pending step whose dependencies have all ended. Skips cascade within one call (the
  * order is topological), so one call reaches a fixed point. `capacity` bounds how many steps that hold a slot
- * start (holdsSlot).
+ * start (holdsSlot); `options.meter`, a cost budget all its expressions share (a run's).
  */
-export function decide(plan: RunPlan, steps: Readonly<Record<string, StepState>>, input: unknown, run: RunInfo, capacity = Infinity): Decision[] {
+export function decide(
+  plan: RunPlan,
+  steps: Readonly<Record<string, StepState>>,
+  input: unknown,
+  run: RunInfo,
+  capacity = Infinity,
+  options?: EvaluateOptions,
+): Decision[] {
   const status = new Map(plan.order.map((id) => [id, steps[id]!.status]));
   const scope = scopeOf(plan, steps, input, run);
   const decisions: Decision[] = [];
@@ -87,14 +99,14 @@ export function decide(plan: RunPlan, steps: Readonly<Record<string, StepState>>
     }
     const step = plan.steps.get(id)!;
     try {
-      if (step.when !== undefined && !evaluateCondition(step.when, scope)) {
+      if (step.when !== undefined && !evaluateCondition(step.when, scope, options)) {
         decisions.push({ type: 'skip', step: id, reason: `when is false: ${step.when}` });
         status.set(id, 'skipped');
         continue;
       }
       const slot = holdsSlot(step.kind);
       if (slot && starts >= capacity) continue;
-      decisions.push({ type: 'start', step: id, resolved: resolveStep(step, scope) });
+      decisions.push({ type: 'start', step: id, resolved: resolveStep(step, scope, options) });
       status.set(id, 'running');
       if (slot) starts++;
     } catch (e) {
@@ -105,9 +117,9 @@ export function decide(plan: RunPlan, steps: Readonly<Record<string, StepState>>
   return decisions;
 }
 
-export function resolveStep(step: Step, scope: Scope): ResolvedStep {
+export function resolveStep(step: Step, scope: Scope, options?: EvaluateOptions): ResolvedStep {
   const text = (value: string) => {
-    const v = renderTemplate(value, scope);
+    const v = renderTemplate(value, scope, options);
     return typeof v === 'string' ? v : JSON.stringify(v);
   };
   const modelCall = (s: Extract<Step | MapSubStep, { kind: 'llm' | 'agent' }>) => ({
@@ -119,13 +131,13 @@ export function resolveStep(step: Step, scope: Scope): ResolvedStep {
   });
   switch (step.kind) {
     case 'tool':
-      return { kind: 'tool', tool: step.tool, args: renderValue(step.args ?? {}, scope) as Record<string, unknown> };
+      return { kind: 'tool', tool: step.tool, args: renderValue(step.args ?? {}, scope, options) as Record<string, unknown> };
     case 'llm':
       return { kind: 'llm', ...modelCall(step) };
     case 'agent':
       return { kind: 'agent', ...modelCall(step), tools: step.tools, maxTurns: step.maxTurns };
     case 'map': {
-      const items = compileExpression(step.items).evaluate(scope);
+      const items = compileExpression(step.items).evaluate(scope, options);
       if (!Array.isArray(items)) throw new Error(`items ${JSON.stringify(step.items)} is not a list: got ${JSON.stringify(items)?.slice(0, 100)}`);
       return {
         kind: 'map',
@@ -134,8 +146,8 @@ export function resolveStep(step: Step, scope: Scope): ResolvedStep {
           const sub = { ...scope, item, index };
           try {
             return step.step.kind === 'tool'
-              ? { kind: 'tool' as const, tool: step.step.tool, args: renderValue(step.step.args ?? {}, sub) as Record<string, unknown> }
-              : (resolveStep({ ...step.step, id: step.id } as Step, sub) as ResolvedLlm);
+              ? { kind: 'tool' as const, tool: step.step.tool, args: renderValue(step.step.args ?? {}, sub, options) as Record<string, unknown> }
+              : (resolveStep({ ...step.step, id: step.id } as Step, sub, options) as ResolvedLlm);
           } catch (e) {
             throw new Error(`item ${index}: ${(e as Error).message}`);
           }
@@ -145,7 +157,7 @@ export function resolveStep(step: Step, scope: Scope): ResolvedStep {
       };
     }
     case 'call':
-      return { kind: 'call', spec: step.spec, input: step.input === undefined ? null : renderValue(step.input, scope) };
+      return { kind: 'call', spec: step.spec, input: step.input === undefined ? null : renderValue(step.input, scope, options) };
     case 'approval':
       return {
         kind: 'approval',
@@ -166,7 +178,13 @@ export function allEnded(plan: RunPlan, steps: Readonly<Record<string, StepState
 }
 
 /** The run's output: the spec's `output` evaluated, or, without one, every step's output by id. */
-export function runOutput(plan: RunPlan, steps: Readonly<Record<string, StepState>>, input: unknown, run: RunInfo): unknown {
+export function runOutput(
+  plan: RunPlan,
+  steps: Readonly<Record<string, StepState>>,
+  input: unknown,
+  run: RunInfo,
+  options?: EvaluateOptions,
+): unknown {
   const scope = scopeOf(plan, steps, input, run);
-  return plan.spec.output === undefined ? scope.steps : renderValue(plan.spec.output, scope);
+  return plan.spec.output === undefined ? scope.steps : renderValue(plan.spec.output, scope, options);
 }

@@ -2,9 +2,11 @@
  * The state of one run, as the interpreter keeps it and the status query returns it. Plain JSON, so it can
  * cross the workflow boundary and be shown as it is.
  */
-export type StepStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'skipped' | 'failed';
+export type StepStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'skipped' | 'failed' | 'cancelled';
 
-export type RunStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
+/** Exact strings, in --json output and everywhere; from completed on, the run has ended. */
+export const RUN_STATUSES = ['running', 'waiting', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export interface TokenUsage {
   prompt: number;
@@ -22,15 +24,22 @@ export interface StepState {
   tokens?: TokenUsage;
   /** A call step's child run (its workflow id): where its own steps and approvals are. */
   run?: string;
+  /** Set when this view leaves the output out to stay within the payload limit: the output's size in bytes. */
+  omitted?: number;
 }
 
+/** `run` in expressions: `id` is the run's id (Temporal's workflow id, also as `workflowId`), not Temporal's run id. */
 export interface RunInfo {
   id: string;
   workflowId: string;
+  /** Temporal's id of this execution of the run. */
+  temporalRunId: string;
   startedAt: string;
 }
 
-export const TERMINAL: ReadonlySet<StepStatus> = new Set(['completed', 'skipped', 'failed']);
+export const TERMINAL: ReadonlySet<StepStatus> = new Set(['completed', 'skipped', 'failed', 'cancelled']);
+
+export const ENDED_RUN: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled', 'terminated', 'timed_out']);
 
 export function initialSteps(ids: readonly string[]): Record<string, StepState> {
   return Object.fromEntries(ids.map((id) => [id, { status: 'pending', output: null, attempts: 0 } satisfies StepState]));

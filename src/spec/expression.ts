@@ -7,6 +7,10 @@
  * division, as in CEL), `7.0 / 2` or `double(x) / 2` is 3.5. Values leave CEL as JSON: ints become numbers.
  */
 import { Environment, type ASTNode } from '@marcbachmann/cel-js';
+import { boundedMatches, boundProgram, LimitExceeded, runBounded, type CostMeter } from './cel-bounds.js';
+import { setOwn } from './own.js';
+
+export type { CostMeter } from './cel-bounds.js';
 
 export const SCOPE_VARIABLES = ['input', 'steps', 'run'] as const;
 /** Defined only inside a map's sub-step: the item and its index (from 0). */
@@ -34,6 +38,8 @@ function createEnvironment(): Environment {
     e.registerOperator(`double ${op} int`, (a: number, b: bigint) => f(a, Number(b)));
     e.registerOperator(`int ${op} double`, (a: bigint, b: number) => f(Number(a), b));
   }
+  // CEL's global form of matches; the library has only text.matches(pattern), which cel-bounds gives RE2.
+  e.registerFunction('matches(string, string): bool', boundedMatches);
   return e;
 }
 
@@ -54,12 +60,20 @@ export interface CompiledExpression {
   variables: Set<string>;
   /** `input.a.b` chains, for the type check against the input schema. */
   inputReferences: Array<{ fields: string[]; start: number; end: number }>;
+  /** Patterns of `matches` written as string literals, which the validator can compile before the run. */
+  regexLiterals: string[];
   /**
    * The CEL type the checker infers from the text alone, where input, steps, run, item and index are dyn: 'string',
    * 'list<int>', 'map<string, dyn>', 'dyn' (not known until run time)...; undefined when the checker cannot type it.
    */
   staticType(): string | undefined;
-  evaluate(scope: Scope): unknown;
+  /** Throws ExpressionEvaluationError, or ExpressionLimitError past a limit of EXPRESSION_LIMITS or the meter. */
+  evaluate(scope: Scope, options?: EvaluateOptions): unknown;
+}
+
+export interface EvaluateOptions {
+  /** A budget shared with other evaluations (a run's): this one stops where it runs out, and adds what it spent. */
+  meter?: CostMeter;
 }
 
 export interface Scope {
@@ -85,13 +99,22 @@ export class ExpressionSyntaxError extends Error {
 }
 
 export class ExpressionEvaluationError extends Error {
-  readonly code = 'EXPRESSION_EVALUATION';
+  readonly code: 'EXPRESSION_EVALUATION' | 'EXPRESSION_LIMIT' = 'EXPRESSION_EVALUATION';
   constructor(
     readonly source: string,
     readonly reason: string,
   ) {
     super(`expression ${JSON.stringify(source)} failed: ${reason}`);
     this.name = 'ExpressionEvaluationError';
+  }
+}
+
+/** An evaluation past a limit (EXPRESSION_LIMITS, or a shared meter): its reason says which. */
+export class ExpressionLimitError extends ExpressionEvaluationError {
+  override readonly code = 'EXPRESSION_LIMIT';
+  constructor(source: string, reason: string) {
+    super(source, reason);
+    this.name = 'ExpressionLimitError';
   }
 }
 
@@ -112,6 +135,7 @@ export function compileExpression(source: string): CompiledExpression {
     throw new ExpressionSyntaxError(source, firstLine(err.message ?? String(e)), err.range?.start ?? 0);
   }
   const found = analyze(program.ast as ASTNode);
+  boundProgram(program.ast as ASTNode);
   const result: CompiledExpression = {
     source,
     ...found,
@@ -119,13 +143,15 @@ export function compileExpression(source: string): CompiledExpression {
       const checked = program.check();
       return checked.valid ? checked.type : undefined;
     },
-    evaluate(scope) {
+    evaluate(scope, options = {}) {
       let value: unknown;
       try {
-        const vars: Record<string, unknown> = { input: toCel(scope.input), steps: toCel(scope.steps), run: toCel(scope.run) };
-        if (scope.index !== undefined) Object.assign(vars, { item: toCel(scope.item ?? null), index: BigInt(scope.index) });
-        value = program(vars);
+        // A Map, so a name such as `constructor` is an unknown variable, not Object.prototype's.
+        const vars = new Map<string, unknown>().set('input', toCel(scope.input)).set('steps', toCel(scope.steps)).set('run', toCel(scope.run));
+        if (scope.index !== undefined) vars.set('item', toCel(scope.item ?? null)).set('index', BigInt(scope.index));
+        value = runBounded(() => program(vars), options.meter);
       } catch (e) {
+        if (e instanceof LimitExceeded) throw new ExpressionLimitError(source, e.message);
         throw new ExpressionEvaluationError(source, firstLine((e as Error).message ?? String(e)));
       }
       try {
@@ -144,11 +170,15 @@ function firstLine(message: string): string {
   return line.charAt(0).toLowerCase() + line.slice(1);
 }
 
-/** Walks the AST once: free variables, `steps.X...` and `input...` chains. */
+/** Walks the AST once: free variables, `steps.X...` and `input...` chains, literal `matches` patterns. */
 function analyze(root: ASTNode) {
   const references: StepReference[] = [];
   const inputReferences: CompiledExpression['inputReferences'] = [];
   const variables = new Set<string>();
+  const regexLiterals: string[] = [];
+  const recordPattern = (name: string, pattern: ASTNode | undefined) => {
+    if (name === 'matches' && pattern?.op === 'value' && typeof pattern.args === 'string') regexLiterals.push(pattern.args);
+  };
 
   const recordChain = (name: string, fields: string[], node: ASTNode) => {
     variables.add(name);
@@ -194,11 +224,13 @@ function analyze(root: ASTNode) {
       }
       case 'call': {
         const [name, args] = node.args;
+        if (args.length === 2) recordPattern(name, args[1]);
         for (const a of args) visit(a, bound, name === 'has');
         return;
       }
       case 'rcall': {
         const [name, receiver, args] = node.args;
+        if (args.length === 1) recordPattern(name, args[0]);
         visit(receiver, bound);
         const first = args[0];
         if (MACROS_WITH_VARIABLE.has(name) && first?.op === 'id') {
@@ -227,11 +259,12 @@ function analyze(root: ASTNode) {
     }
   };
   visit(root, new Set());
-  return { references, inputReferences, variables };
+  return { references, inputReferences, variables, regexLiterals };
 }
 
 /**
- * JSON value to CEL value: whole numbers become ints (bigint), others stay doubles. Objects are converted once
+ * JSON value to CEL value: whole numbers become ints (bigint), others stay doubles, objects become Maps (cel-js
+ * types a plain object by its `constructor` property, which data may have as a key). Objects are converted once
  * (remembered by identity): a run evaluates many expressions over the same step outputs.
  */
 const converted = new WeakMap<object, unknown>();
@@ -240,13 +273,7 @@ export function toCel(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   const hit = converted.get(value);
   if (hit !== undefined) return hit;
-  let out: unknown;
-  if (Array.isArray(value)) out = value.map(toCel);
-  else {
-    const o: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) o[k] = toCel(v);
-    out = o;
-  }
+  const out = Array.isArray(value) ? value.map(toCel) : new Map(Object.entries(value).map(([k, v]) => [k, toCel(v)]));
   converted.set(value, out);
   return out;
 }
@@ -260,16 +287,12 @@ export function fromCel(value: unknown): unknown {
   }
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(fromCel);
-  if (value instanceof Map) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of value) out[String(k)] = fromCel(v);
-    return out;
-  }
   if (value instanceof Date) return value.toISOString();
   if (value instanceof Uint8Array) return Array.from(value);
   const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return String(value); // durations, types, uints
+  const entries = value instanceof Map ? value.entries() : proto === Object.prototype || proto === null ? Object.entries(value) : undefined;
+  if (!entries) return String(value); // durations, types, uints
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = fromCel(v);
+  for (const [k, v] of entries) setOwn(out, String(k), fromCel(v));
   return out;
 }

@@ -4,7 +4,10 @@
  */
 import { parseDocument } from 'yaml';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
-import { problem, type Problem } from './problems.js';
+import { problem, type PathSegment, type Problem } from './problems.js';
+import { utf8Length } from './utf8.js';
+
+export { utf8Length };
 
 export type ParseResult = { ok: true; value: unknown; bytes: number } | { ok: false; problems: Problem[] };
 
@@ -33,7 +36,42 @@ export function parseSpecText(text: string, options: { format?: SpecFormat; file
     };
   }
   const format = options.format ?? detectFormat(text, options.filename);
-  return format === 'json' ? parseJson(text, bytes) : parseYaml(text, bytes);
+  const parsed = format === 'json' ? parseJson(text, bytes) : parseYaml(text, bytes);
+  if (!parsed.ok) return parsed;
+  const bad = nonFiniteNumbers(parsed.value);
+  return bad.length === 0 ? parsed : { ok: false, problems: bad.map((path) => nonFiniteProblem(parsed.value, path)) };
+}
+
+/**
+ * Where a parsed document holds a number JSON cannot: 1e309 parses as Infinity (YAML's .inf and .nan too), which
+ * JSON.stringify would turn into null on its way to a workflow.
+ */
+export function nonFiniteNumbers(value: unknown): PathSegment[][] {
+  // Parent links, not a path per value: a deeply nested document costs no more than its size.
+  type Visit = { value: unknown; key?: PathSegment; parent?: Visit };
+  const found: PathSegment[][] = [];
+  const stack: Visit[] = [{ value }];
+  while (stack.length > 0) {
+    const visit = stack.pop()!;
+    const v = visit.value;
+    if (typeof v === 'number' && !Number.isFinite(v)) {
+      const path: PathSegment[] = [];
+      for (let at: Visit | undefined = visit; at?.key !== undefined; at = at.parent) path.push(at.key);
+      found.push(path.reverse());
+    } else if (v !== null && typeof v === 'object') {
+      const entries: Array<[PathSegment, unknown]> = Array.isArray(v) ? v.map((item, i) => [i, item]) : Object.entries(v);
+      for (let i = entries.length - 1; i >= 0; i--) stack.push({ value: entries[i]![1], key: entries[i]![0], parent: visit });
+    }
+  }
+  return found;
+}
+
+function nonFiniteProblem(root: unknown, path: PathSegment[]): Problem {
+  const n = path.reduce<unknown>((v, key) => (v as Record<PathSegment, unknown>)[key], root) as number;
+  const message = Number.isNaN(n)
+    ? 'NaN is not a number JSON can hold; write a number, or a string'
+    : `the number is too large for JSON (it reads as ${n}); write a smaller number, or a string`;
+  return problem('SYNTAX', path, message);
 }
 
 function parseJson(text: string, bytes: number): ParseResult {
@@ -90,19 +128,4 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
     }
   }
   return { line, column: offset - lineStart + 1 };
-}
-
-/** UTF-8 byte length without Node's Buffer (src/spec runs inside workflows too). */
-export function utf8Length(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
 }

@@ -6,15 +6,21 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { JsonSchema } from './catalog.js';
 import type { PathSegment } from './problems.js';
+import { describe } from './describe.js';
 import { closest } from './suggest.js';
+
+export { describe };
 
 const DRAFT_07 = /draft-07/;
 
 // allErrors: report every mismatch at once. strict: unknown keywords are errors, not silently ignored.
 // addUsedSchema: false, so a schema's $id is not remembered: one validation never depends on an earlier one.
 // optimize: false: these validators check small documents once or twice; compiling fast matters more.
+// ownProperties: data keys named like Object.prototype's (`constructor`, `toString`) are checked as keys: without
+// it, `required: ["constructor"]` is met by every object and `properties.constructor` reads Object's function.
 const AJV_OPTIONS = {
   allErrors: true,
+  ownProperties: true,
   strict: true,
   validateFormats: false,
   verbose: true,
@@ -163,15 +169,6 @@ function valueMessage(e: ErrorObject): string {
     default:
       return `${e.message ?? 'is invalid'}${e.data === undefined ? '' : `, got ${describe(e.data)}`}`;
   }
-}
-
-export function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  const text = JSON.stringify(value);
-  return `${typeof value} ${text.length > 40 ? `${text.slice(0, 37)}...` : text}`;
 }
 
 function pointerPath(pointer: string): PathSegment[] {

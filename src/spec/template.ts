@@ -2,7 +2,8 @@
  * `${expr}` inside strings. A string that is exactly one `${expr}` takes the value with its type; otherwise
  * each `${expr}` is replaced by its text. `$${` writes a literal `${`.
  */
-import { compileExpression, ExpressionEvaluationError, type CompiledExpression, type Scope } from './expression.js';
+import { compileExpression, ExpressionEvaluationError, type CompiledExpression, type EvaluateOptions, type Scope } from './expression.js';
+import { setOwn } from './own.js';
 
 export type TemplatePart = string | { expression: string; /** offset of the expression text in the string */ offset: number };
 
@@ -73,12 +74,12 @@ export function hasTemplate(text: string): boolean {
 }
 
 /** The value of a template string: typed when it is exactly one `${expr}`, text otherwise. */
-export function renderTemplate(text: string, scope: Scope): unknown {
+export function renderTemplate(text: string, scope: Scope, options?: EvaluateOptions): unknown {
   if (!hasTemplate(text)) return text;
   const parts = parseTemplate(text);
-  if (parts.length === 1 && typeof parts[0] !== 'string') return compile(parts[0]!).evaluate(scope);
+  if (parts.length === 1 && typeof parts[0] !== 'string') return compile(parts[0]!).evaluate(scope, options);
   let out = '';
-  for (const part of parts) out += typeof part === 'string' ? part : stringify(compile(part).evaluate(scope));
+  for (const part of parts) out += typeof part === 'string' ? part : stringify(compile(part).evaluate(scope, options));
   return out;
 }
 
@@ -92,20 +93,20 @@ export function stringify(value: unknown): string {
 }
 
 /** Renders every string inside a JSON value (tool args, the run output). */
-export function renderValue(value: unknown, scope: Scope): unknown {
-  if (typeof value === 'string') return renderTemplate(value, scope);
-  if (Array.isArray(value)) return value.map((v) => renderValue(v, scope));
+export function renderValue(value: unknown, scope: Scope, options?: EvaluateOptions): unknown {
+  if (typeof value === 'string') return renderTemplate(value, scope, options);
+  if (Array.isArray(value)) return value.map((v) => renderValue(v, scope, options));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = renderValue(v, scope);
+    for (const [k, v] of Object.entries(value)) setOwn(out, k, renderValue(v, scope, options));
     return out;
   }
   return value;
 }
 
 /** Evaluates a `when` condition: it must be a bool. */
-export function evaluateCondition(source: string, scope: Scope): boolean {
-  const value = compileExpression(source).evaluate(scope);
+export function evaluateCondition(source: string, scope: Scope, options?: EvaluateOptions): boolean {
+  const value = compileExpression(source).evaluate(scope, options);
   if (typeof value !== 'boolean') throw new ExpressionEvaluationError(source, `gave ${stringify(value)}, not true or false`);
   return value;
 }

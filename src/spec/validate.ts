@@ -9,7 +9,9 @@ import { callCycleProblems } from './call-cycles.js';
 import { compileExpression, ExpressionSyntaxError, ITEM_VARIABLES, SCOPE_VARIABLES, type CompiledExpression } from './expression.js';
 import { findCycles, siteExpressions } from './graph.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
+import { getOwn } from './own.js';
 import { parseSpecText, utf8Length, type SpecFormat } from './parse.js';
+import { regexProblem } from './regex.js';
 import { compareProblems, formatPath, problem, type PathSegment, type Problem } from './problems.js';
 import {
   MapStepSchema,
@@ -215,7 +217,8 @@ function checkShape(doc: unknown, problems: Problem[]): ShapedSteps {
     }
     const parsed = schema.safeParse(raw, { reportInput: true });
     if (parsed.success) {
-      valid.push({ step: parsed.data as Step, index });
+      // The document's own step, which is what runs: zod's copy loses an args key `__proto__` (z.record assigns it).
+      valid.push({ step: raw as unknown as Step, index });
       return;
     }
     problems.push(...zodProblems(parsed.error.issues, path, schema));
@@ -327,7 +330,7 @@ function unwrapOptional(schema: z.ZodType): z.ZodType {
 }
 
 function fieldSchema(schema: z.ZodType, segment: PropertyKey): z.ZodType | undefined {
-  if (schema instanceof z.ZodObject && typeof segment === 'string') return schema.shape[segment] as z.ZodType | undefined;
+  if (schema instanceof z.ZodObject && typeof segment === 'string' && Object.hasOwn(schema.shape, segment)) return schema.shape[segment] as z.ZodType;
   if (schema instanceof z.ZodArray && typeof segment === 'number') return schema.element as z.ZodType;
   return undefined;
 }
@@ -349,7 +352,7 @@ function article(type: string): string {
     record: 'an object',
     array: 'a list',
   };
-  return names[type] ?? type;
+  return getOwn(names, type) ?? type;
 }
 
 /** id -> index of its first step; reports bad and duplicate ids of every step, well-shaped or not. */
@@ -449,12 +452,13 @@ function checkTool(call: { tool: string; args?: Record<string, unknown> | undefi
   const args = call.args ?? {};
   const names = Object.keys(properties);
   const takes = names.length > 0 ? `${call.tool} takes: ${names.join(', ')}` : `${call.tool} takes no arguments`;
+  // Own keys only: an argument or property named `toString` or `constructor` is not Object.prototype's.
   for (const name of required) {
-    if (!(name in args)) ctx.problems.push(problem('TYPE', [...path, 'args'], `missing argument "${name}" (${takes})`));
+    if (!Object.hasOwn(args, name)) ctx.problems.push(problem('TYPE', [...path, 'args'], `missing argument "${name}" (${takes})`));
   }
   for (const [name, value] of Object.entries(args)) {
     const argPath = [...path, 'args', name];
-    const propertySchema = properties[name];
+    const propertySchema = getOwn(properties, name);
     if (!propertySchema) {
       if (schema.additionalProperties !== true && typeof schema.additionalProperties !== 'object') {
         ctx.problems.push(problem('TYPE', argPath, `unknown argument "${name}"${didYouMean(name, names)} (${takes})`));
@@ -623,6 +627,10 @@ function checkSite(site: ExpressionSite, step: Step | undefined, ctx: Context): 
       if (!(e instanceof ExpressionSyntaxError)) throw e;
       ctx.problems.push(problem('EXPRESSION', site.path, e.message));
       continue;
+    }
+    for (const pattern of compiled.regexLiterals) {
+      const invalid = regexProblem(pattern);
+      if (invalid) ctx.problems.push(problem('EXPRESSION', site.path, invalid.message));
     }
     checkReferences(compiled, site, step, ctx);
   }

@@ -4,7 +4,7 @@ import { allEnded, decide, planRun, runOutput, type Decision } from '../../src/e
 import { initialSteps, type StepState } from '../../src/engine/state.js';
 import type { Spec } from '../../src/spec/schema.js';
 
-const run = { id: 'r1', workflowId: 'w1', startedAt: '2026-01-01T00:00:00.000Z' };
+const run = { id: 'r1', workflowId: 'r1', temporalRunId: 't1', startedAt: '2026-01-01T00:00:00.000Z' };
 const spec = (steps: Spec['steps'], output?: unknown): Spec => ({ version: 1, name: 't', steps, ...(output !== undefined && { output }) });
 const summary = (ds: Decision[]) => ds.map((d) => `${d.type} ${d.step}${d.type === 'start' ? '' : `: ${d.reason}`}`);
 
@@ -93,9 +93,20 @@ describe('decide', () => {
     expect(ds[1]).toMatchObject({ reason: expect.stringMatching(/^expression "input.missing.deeper" failed: no such key: missing/) });
   });
 
+  it("fails the steps whose expressions pass the run's expression budget, shared by every decision", () => {
+    const costly =
+      '[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(a, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(b, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(c, 1))).size() > 0';
+    const plan = planRun(spec(['a', 'b', 'c'].map((id) => ({ id, kind: 'wait', duration: '1s', when: costly }))));
+    const meter = { spent: 0, limit: 9_000, name: "the run's expression budget" };
+    const ds = decide(plan, initialSteps(plan.order), null, run, Infinity, { meter });
+    expect(ds.map((d) => d.type)).toEqual(['start', 'start', 'fail']);
+    expect(summary(ds)[2]).toMatch(/^fail c: expression ".*" failed: exceeded the run's expression budget of 9,000 \(/);
+    expect(meter.spent).toBeGreaterThan(7_000);
+  });
+
   it('gives run fields to expressions', () => {
     const plan = planRun(spec([{ id: 'a', kind: 'llm', prompt: 'run ${run.id} of ${run.workflowId} at ${run.startedAt}' }]));
-    expect(decide(plan, initialSteps(plan.order), null, run)[0]).toMatchObject({ resolved: { prompt: 'run r1 of w1 at 2026-01-01T00:00:00.000Z' } });
+    expect(decide(plan, initialSteps(plan.order), null, run)[0]).toMatchObject({ resolved: { prompt: 'run r1 of r1 at 2026-01-01T00:00:00.000Z' } });
   });
 });
 

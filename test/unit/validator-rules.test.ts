@@ -4,11 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DEFAULT_LIMITS, DURATION_HELP, utf8Length, validateSpec, validateSpecText } from '../../src/spec/index.js';
+import { catalogOf, DEFAULT_LIMITS, DURATION_HELP, utf8Length, validateSpec, validateSpecText } from '../../src/spec/index.js';
 import { defineTool, toolCatalog } from '../../src/tools/index.js';
 import {
   CATALOG,
   approval,
+  catalogTool,
   codes,
   expectProblems,
   expectTextProblems,
@@ -368,6 +369,37 @@ describe('expressions', () => {
   });
 });
 
+describe('regular expressions', () => {
+  const RE2 = '(Trellis uses RE2 syntax: no backreferences or lookaround)';
+
+  it("a literal matches pattern that RE2 rejects is refused where it is written, with RE2's reason", () => {
+    expectValid(spec([when('a', "input.id.matches('^o-[0-9]+$')"), llm('b', { prompt: "${matches(input.id, '(?i)x')}" })]));
+    expectProblems(
+      spec(
+        [
+          when('a', "input.id.matches('(?=a)')"),
+          llm('b', { prompt: "id: ${matches(input.id, '(a)\\\\1')}" }),
+          { id: 'c', kind: 'map', items: "input.ids.filter(i, i.matches('(?<!x)y'))", step: { kind: 'llm', prompt: 'x' } },
+          when('d', "input.id.matches('[') || input.id.matches('a{1001}')"),
+        ],
+        { output: { ok: "${input.id.matches('(?!x)')}" } },
+      ),
+      [
+        ['EXPRESSION', `output.ok: invalid regular expression "(?!x)" in matches: invalid or unsupported Perl syntax: \`(?!\` ${RE2}`],
+        ['EXPRESSION', `steps[0].when: invalid regular expression "(?=a)" in matches: invalid or unsupported Perl syntax: \`(?=\` ${RE2}`],
+        ['EXPRESSION', `steps[1].prompt: invalid regular expression "(a)\\\\1" in matches: invalid escape sequence: \`\\1\` ${RE2}`],
+        ['EXPRESSION', `steps[2].items: invalid regular expression "(?<!x)y" in matches: invalid named capture: \`(?<!x)y\` ${RE2}`],
+        ['EXPRESSION', `steps[3].when: invalid regular expression "[" in matches: missing closing ]: \`[\` ${RE2}`],
+        ['EXPRESSION', `steps[3].when: invalid regular expression "a{1001}" in matches: invalid repeat count: \`{1001}\` ${RE2}`],
+      ],
+    );
+  });
+
+  it('a pattern known only at run time is checked when the step runs', () => {
+    expectValid(spec([when('a', 'input.id.matches(input.pattern)')]));
+  });
+});
+
 describe('cycles', () => {
   it('a cycle is named along its steps; each cycle is reported once; a self-loop is a self reference', () => {
     expectValid(spec([wait('a'), wait('b', { after: ['a'] }), when('c', 'steps.b.at != ""')]));
@@ -496,6 +528,71 @@ describe('type check: tool args', () => {
         ['TYPE', 'steps[0].args.orderId: expected string, got number 5'],
         ['TYPE', 'steps[1].args.amount: expected number, got string "12"'],
       ],
+      { tools: CATALOG },
+    );
+  });
+});
+
+describe("type check: keys named like Object.prototype's", () => {
+  const tools = catalogOf([
+    catalogTool(
+      'proto_tool',
+      {
+        type: 'object',
+        properties: { constructor: { type: 'string' }, toString: { type: 'number' } },
+        required: ['constructor', 'toString'],
+        additionalProperties: false,
+      },
+      { type: 'object', properties: { constructor: { type: 'string' }, valueOf: { type: 'number' } }, required: ['constructor'] },
+    ),
+  ]);
+  const call = (args: Record<string, unknown>, extra = {}) => tool('a', { tool: 'proto_tool', args, ...extra });
+
+  it('args and tool properties named constructor, toString, __proto__ are ordinary names', () => {
+    expectValid(spec([call({ constructor: 'x', toString: 1 })]), { tools });
+    expectProblems(
+      spec([call({}), call(JSON.parse('{"constructor": 5, "toString": 1, "hasOwnProperty": true, "__proto__": {"x": 1}}'), { id: 'b' })]),
+      [
+        ['TYPE', 'steps[0].args: missing argument "constructor" (proto_tool takes: constructor, toString)'],
+        ['TYPE', 'steps[0].args: missing argument "toString" (proto_tool takes: constructor, toString)'],
+        ['TYPE', 'steps[1].args.__proto__: unknown argument "__proto__" (proto_tool takes: constructor, toString)'],
+        ['TYPE', 'steps[1].args.constructor: expected string, got number 5'],
+        ['TYPE', 'steps[1].args.hasOwnProperty: unknown argument "hasOwnProperty" (proto_tool takes: constructor, toString)'],
+      ],
+      { tools },
+    );
+  });
+
+  it('steps.X.constructor is checked against the output schema like any field', () => {
+    expectValid(spec([call({ constructor: 'x', toString: 1 }), when('w', 'steps.a.constructor == "x" && steps.a.valueOf > 1')]), { tools });
+    expectProblems(
+      spec([call({ constructor: 'x', toString: 1 }), when('w', 'steps.a.toString == 1')]),
+      [['TYPE', 'steps[1].when: steps.a has no field "toString" (fields: constructor, valueOf)']],
+      { tools },
+    );
+  });
+});
+
+describe('numbers JSON cannot hold', () => {
+  it('1e309 in spec text is refused at its path, in JSON and in YAML (.inf, .nan)', () => {
+    const text = (amount: string) =>
+      `{"version": 1, "name": "n", "steps": [{"id": "a", "kind": "tool", "tool": "refund_order", "args": {"orderId": "o", "amount": ${amount}}}]}`;
+    expectTextValid(text('1e308'), { tools: CATALOG });
+    const TOO_LARGE = 'the number is too large for JSON (it reads as Infinity); write a smaller number, or a string';
+    expectTextProblems(text('1e309'), [['SYNTAX', `steps[0].args.amount: ${TOO_LARGE}`]], { tools: CATALOG });
+    expectTextProblems(text('[1, -1e999]'), [
+      ['SYNTAX', 'steps[0].args.amount[1]: the number is too large for JSON (it reads as -Infinity); write a smaller number, or a string'],
+    ]);
+    expectTextProblems('version: 1\nname: n\nsteps:\n  - id: a\n    kind: wait\n    duration: 1s\n    description: x\nx: .inf\ny: [.nan]\n', [
+      ['SYNTAX', `x: ${TOO_LARGE}`],
+      ['SYNTAX', 'y[0]: NaN is not a number JSON can hold; write a number, or a string'],
+    ]);
+  });
+
+  it('a parsed document with Infinity says what it is, not "number null"', () => {
+    expectProblems(
+      spec([tool('a', { tool: 'refund_order', args: { orderId: 'o', amount: Infinity } })]),
+      [['TYPE', 'steps[0].args.amount: expected number, got a number too large for JSON (Infinity)']],
       { tools: CATALOG },
     );
   });
