@@ -1,13 +1,17 @@
 /**
  * Starts the real Temporal dev server (`temporal server start-dev`) with its state in a file on disk, and
  * hands back its address and a way to stop it. Used by `trellis dev` and by the test suite's global setup.
+ * The server runs under a small watchdog process (watchdog.ts) that stops it when this process ends.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { locateTemporalCli, trellisHome, type CliSource, type LocateOptions } from './cli-locator.js';
+import type { WatchdogConfig, WatchdogMessage } from './watchdog.js';
 
 export type SearchAttributeType = 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
 
@@ -117,29 +121,14 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     'warn',
     ...searchAttributeArgs,
   ];
-  const child = spawn(cli.path, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  // Settles once, whether the process exits or could not be started at all (then only 'error' fires).
-  const ended = new Promise<string>((resolve) => {
-    child.once('exit', (code, signal) => resolve(signal ?? `code ${code}`));
-    child.on('error', (err) => resolve(err.message));
-  });
-  // The pipes must be drained or a chatty server blocks; the tail explains an early exit.
-  let stderrTail = '';
-  child.stdout.resume();
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderrTail = (stderrTail + chunk.toString()).slice(-4000);
-  });
-  // If this process exits without stop(), do not leave an orphan holding the port and the db file.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  const stop = onlyOnce(async () => {
-    process.off('exit', killOnExit);
-    await terminate(child, ended);
-  });
+  // The server must not outlive this process, however it ends: an 'exit' handler does not run on SIGKILL or a
+  // native crash, but the pipe to the watchdog closes whenever this process ends.
+  const server = spawnWatched(cli.path, args, cwd, env);
+  const stop = onlyOnce(() => server.stop());
 
   const address = `${HOST}:${port}`;
-  const exitedEarly = ended.then((how) => {
-    const tail = stderrTail.trim().split('\n').slice(-10).join('\n');
+  const exitedEarly = server.ended.then((how) => {
+    const tail = server.stderrTail().trim().split('\n').slice(-10).join('\n');
     throw new DevServerError('DEV_SERVER_EXITED', `temporal server start-dev ended (${how}) before it answered${tail ? `:\n${tail}` : ''}`);
   });
   try {
@@ -185,12 +174,95 @@ async function probe(address: string, namespace: string): Promise<void> {
   }
 }
 
-/** SIGTERM, then SIGKILL if it is still running after the grace period. */
-async function terminate(child: ChildProcess, ended: Promise<string>): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-  await ended;
-  clearTimeout(timer);
+/** The server as a child of its watchdog (see watchdog.ts), which stops it when this process ends, however it ends. */
+interface WatchedServer {
+  /** Settles once the server has ended (or could not be started, or the watchdog died), with how. */
+  ended: Promise<string>;
+  /** The end of the server's stderr, which explains an early exit. */
+  stderrTail(): string;
+  /** Closes the pipe: SIGTERM, then SIGKILL after the grace period; resolves once the server has ended. */
+  stop(): Promise<void>;
+}
+
+function spawnWatched(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): WatchedServer {
+  const config: WatchdogConfig = { command, args, cwd, parent: process.pid, graceMs: STOP_GRACE_MS };
+  // Options meant for this Node process (an inspector port, a loader) are not the watchdog's; the server is Go.
+  const { NODE_OPTIONS: _own, ...watchdogEnv } = env;
+  const watchdog = spawn(process.execPath, [...watchdogCommand(), JSON.stringify(config)], {
+    cwd,
+    env: watchdogEnv,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  // Nothing is ever written to stdin: its only use is to close when this process ends.
+  watchdog.stdin.on('error', () => {});
+  let serverPid: number | undefined;
+  let how: string | undefined;
+  let stderrTail = '';
+  watchdog.stderr.on('data', (chunk: Buffer) => {
+    stderrTail = (stderrTail + chunk.toString()).slice(-4000);
+  });
+  let pending = '';
+  watchdog.stdout.on('data', (chunk: Buffer) => {
+    const lines = (pending + chunk.toString()).split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      let message: WatchdogMessage;
+      try {
+        message = JSON.parse(line) as WatchdogMessage;
+      } catch {
+        continue;
+      }
+      if ('pid' in message) serverPid = message.pid;
+      else if ('error' in message) how ??= message.error;
+      else how ??= message.exit.signal ?? `code ${message.exit.code}`;
+    }
+  });
+  // Settles once, whether the watchdog reports the server's end or could not be started at all (only 'error').
+  const ended = new Promise<string>((resolve) => {
+    watchdog.on('error', (err) => resolve(err.message));
+    watchdog.once('close', (code, signal) => {
+      const own = `the watchdog ended (${signal ?? `code ${code}`})`;
+      if (how !== undefined || serverPid === undefined) return resolve(how ?? own);
+      // The watchdog itself was killed while the server ran: do its work.
+      void killAndWait(serverPid).then(() => resolve(`${own}; the server was killed`));
+    });
+  });
+  const stop = async () => {
+    watchdog.stdin.end();
+    // Only if the watchdog hangs: killing it makes the 'close' handler kill the server.
+    const timer = setTimeout(() => watchdog.kill('SIGKILL'), STOP_GRACE_MS + 5000);
+    await ended;
+    clearTimeout(timer);
+  };
+  return { ended, stderrTail: () => stderrTail, stop };
+}
+
+/**
+ * `node <watchdog>`: compiled beside this module in dist/; from the TypeScript source (vitest, tsx), which
+ * Node 20 cannot run by itself, through tsx's loader (a dependency).
+ */
+function watchdogCommand(): string[] {
+  const here = fileURLToPath(import.meta.url);
+  const ext = path.extname(here);
+  const script = path.join(path.dirname(here), `watchdog${ext}`);
+  if (ext !== '.ts') return [script];
+  return ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, script];
+}
+
+async function killAndWait(pid: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return; // already gone
+  }
+  for (let i = 0; i < 50; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await delay(100);
+  }
 }
 
 /** The UI's usual place is the gRPC port + 1000 (8233), so a bookmark keeps working; else any free port. */

@@ -2,8 +2,8 @@
  * `trellis dev`: its own Temporal dev server with the state in a file, plus a worker. A run waiting for a
  * person survives stopping and starting `trellis dev` again, and completes after.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,13 +12,14 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TrellisClient } from '../../src/client/index.js';
 import { parseMockScript } from '../../src/llm/mock-script.js';
 import { startMockLlm, type MockLlmServer } from '../../src/llm/mock-server.js';
-import { readFileSync } from 'node:fs';
 import { CLI, ROOT } from '../helpers/cli.js';
 
 let dir: string;
 let mock: MockLlmServer;
 let port: number;
 const children: ChildProcess[] = [];
+/** Temporal servers the tests found, killed at the end if still running (a failing test must not leak one). */
+const serverPids: number[] = [];
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -30,8 +31,8 @@ function freePort(): Promise<number> {
 }
 
 /** Starts `trellis dev` and resolves with everything it printed once it says how to stop it. */
-function startDev(): Promise<{ child: ChildProcess; out: string }> {
-  const child = spawn(process.execPath, [CLI, 'dev', '--tools', 'examples/tools.ts', '--port', String(port), '--db', path.join(dir, 'dev.db')], {
+function startDev(on: { port: number; db: string } = { port, db: path.join(dir, 'dev.db') }): Promise<{ child: ChildProcess; out: string }> {
+  const child = spawn(process.execPath, [CLI, 'dev', '--tools', 'examples/tools.ts', '--port', String(on.port), '--db', on.db], {
     cwd: ROOT,
     env: { ...process.env, OPENAI_BASE_URL: mock.baseUrl, TRELLIS_LOG_LEVEL: 'warn', TRELLIS_TASK_QUEUE: 'dev-test' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -62,6 +63,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const pid of serverPids) if (running(pid)) process.kill(pid, 'SIGKILL');
   await mock?.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -74,7 +76,7 @@ it('keeps runs on disk across a restart and prints the UI address', async () => 
 
   const config = { address: `127.0.0.1:${port}`, namespace: 'default', taskQueue: 'dev-test' };
   let client = await TrellisClient.connect(config);
-  const runId = await client.start(JSON.parse(readFileSync('examples/refund.json', 'utf8')), { input: { orderId: 'A-1002' } });
+  const { runId } = await client.start(JSON.parse(readFileSync('examples/refund.json', 'utf8')), { input: { orderId: 'A-1002' } });
   for (let i = 0; (await client.status(runId)).status !== 'waiting'; i++) {
     if (i > 100) throw new Error('the run never waited');
     await new Promise((r) => setTimeout(r, 100));
@@ -94,4 +96,91 @@ it('keeps runs on disk across a restart and prints the UI address', async () => 
   } finally {
     await client.close();
   }
+}, 120_000);
+
+/** The pids of running `temporal server start-dev` processes on this port (from /proc on Linux, else ps). */
+function temporalServerPids(onPort: number): number[] {
+  const isServer = (args: string[]) => args.includes('start-dev') && args.some((a, i) => a === String(onPort) && args[i - 1] === '--port');
+  if (existsSync('/proc/self/cmdline')) {
+    return readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .filter((name) => {
+        try {
+          return isServer(readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0'));
+        } catch {
+          return false; // it ended while we looked
+        }
+      })
+      .map(Number)
+      .filter(running);
+  }
+  const ps = spawnSync('ps', ['-axo', 'pid=,command='], { encoding: 'utf8' });
+  return ps.stdout
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((words) => words.length > 1 && isServer(words.slice(1)))
+    .map((words) => Number(words[0]))
+    .filter(running);
+}
+
+/** Whether a process runs (a zombie waiting for its parent to reap it does not). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return existsSync('/proc/self') ? false : true;
+  }
+}
+
+/** Whether anything accepts a TCP connection on 127.0.0.1:port. */
+function accepts(onPort: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port: onPort });
+    const done = (result: boolean) => {
+      socket.destroy();
+      resolve(result);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+it('does not leave its Temporal server running when it is killed (SIGKILL)', async () => {
+  const on = { port: await freePort(), db: path.join(dir, 'killed.db') };
+  const first = await startDev(on);
+  expect(first.out).toContain(`Temporal dev server: 127.0.0.1:${on.port}`);
+  const servers = temporalServerPids(on.port);
+  serverPids.push(...servers);
+  expect(servers).toHaveLength(1);
+  const [server] = servers as [number];
+
+  const killed = new Promise((r) => first.child.once('exit', r));
+  first.child.kill('SIGKILL');
+  await killed;
+
+  // Within a bound: the server is gone and the port is free.
+  const deadline = Date.now() + 15_000;
+  let gone = false;
+  while (Date.now() < deadline) {
+    if (!running(server) && !(await accepts(on.port))) {
+      gone = true;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(gone, `temporal server ${server} still running (or port ${on.port} still answers) 15 s after trellis dev was killed`).toBe(true);
+  expect(temporalServerPids(on.port)).toEqual([]);
+
+  // And the same command on the same port and db starts again.
+  const second = await startDev(on);
+  expect(second.out).toContain(`Temporal dev server: 127.0.0.1:${on.port}`);
+  serverPids.push(...temporalServerPids(on.port));
+  expect(await stop(second.child)).toBe(0);
+  expect(temporalServerPids(on.port)).toEqual([]);
 }, 120_000);
