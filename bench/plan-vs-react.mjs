@@ -86,7 +86,7 @@ export default async function run() {
         label: 'plan-then-execute (Trellis on Temporal)',
         run: async (task) => {
           // One durable run: the planner activity writes the spec, the interpreter runs it.
-          const runId = await client.startGoal(task.goal, task.input === undefined ? {} : { input: task.input });
+          const { runId } = await client.startGoal(task.goal, task.input === undefined ? {} : { input: task.input });
           const result = await completed(task, await client.result(runId));
           planned.set(task.id, result.spec);
           return result.output;
@@ -98,7 +98,7 @@ export default async function run() {
         run: async (task) => {
           const spec = planned.get(task.id);
           if (!spec) throw new BenchmarkFailure(`${task.id}: no plan to run again`);
-          const runId = await client.start(spec, task.input === undefined ? {} : { input: task.input });
+          const { runId } = await client.start(spec, task.input === undefined ? {} : { input: task.input });
           return (await completed(task, await client.result(runId))).output;
         },
       },

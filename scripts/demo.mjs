@@ -36,7 +36,7 @@ say(`Temporal ${server.address}; mock LLM ${mock.baseUrl}; worker on task queue 
 
 const client = await TrellisClient.connect(temporal);
 const spec = JSON.parse(await readFile('examples/refund.json', 'utf8'));
-const runId = await client.start(spec, { input: { orderId }, tools: catalogOf(tools.map(describeTool)) });
+const { runId } = await client.start(spec, { input: { orderId }, tools: catalogOf(tools.map(describeTool)) });
 const link = server.uiUrl ? `${server.uiUrl}/namespaces/${server.namespace}/workflows/${runId}` : '(no UI)';
 say(`\nStarted ${runId}: ${spec.description}`);
 say(`Temporal UI: ${link}`);
@@ -95,7 +95,7 @@ if (interactive) {
   // The same engine, with the model writing the spec: a goal run whose plan a person approves first.
   const goal = 'Tell me whether order A-1004 arrived damaged';
   say(`\nNow the model writes the plan. Goal: "${goal}" (a goal run with a review)`);
-  const goalRun = await client.startGoal(goal, { review: true });
+  const { runId: goalRun } = await client.startGoal(goal, { review: true });
   const review = await waitForPersonIn(goalRun, 'plan');
   say(`The plan waits for a review (step "plan"):\n${review.pending.details.replace(/^/gm, '    ')}`);
   await client.approve(goalRun, 'plan', { by: 'demo-approver' });

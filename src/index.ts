@@ -10,5 +10,6 @@ export * from './engine/state.js';
 export * from './engine/messages.js';
 export * from './engine/schedule.js';
 export * from './config.js';
+export * from './errors.js';
 export { parseMockScript, type MockRule } from './llm/mock-script.js';
 export * from './planner/index.js';

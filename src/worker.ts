@@ -8,10 +8,12 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, t
 import { pino, type Logger } from 'pino';
 import { createActivities } from './activities/index.js';
 import { DEFAULT_SPECS_DIR } from './library/saved-specs.js';
-import { connectionOptions, temporalConfigFromEnv, type TemporalConfig } from './config.js';
+import { payloadLimitInterceptor } from './activities/payload-limit.js';
+import { connectionOptions, limitsFromEnv, temporalConfigFromEnv, type TemporalConfig } from './config.js';
+import type { PayloadLimits } from './engine/messages.js';
 import { createLlmClient, llmConfigFromEnv, type LlmConfig } from './llm/client.js';
 import { plannerConfigFromEnv, type PlannerConfig } from './planner/config.js';
-import { ensureStatusAttribute } from './temporal/status-attribute.js';
+import { ensureStatusAttribute, STATUS_SEARCH_ATTRIBUTE } from './temporal/status-attribute.js';
 import type { Tool } from './tools/define.js';
 
 export interface TrellisWorkerOptions {
@@ -32,6 +34,8 @@ export interface TrellisWorkerOptions {
    * prompts/planner.md; TRELLIS_PLANNER_SCHEMA, else outline.
    */
   planner?: PlannerConfig;
+  /** Payload and history limits. Default: TRELLIS_MAX_PAYLOAD_BYTES, TRELLIS_MAX_HISTORY_BYTES, TRELLIS_MAX_HISTORY_EVENTS. */
+  limits?: Partial<PayloadLimits>;
   /** Other Temporal worker options, for those who know they want them. */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -57,9 +61,11 @@ export async function createTrellisWorker(
   routeSdkLogs(logger);
   const ownConnection = options.connection === undefined;
   const connection = options.connection ?? (await NativeConnection.connect(connectionOptions(config)));
-  if (!(await ensureStatusAttribute(connection.operatorService, config.namespace))) {
+  const hasStatusAttribute = await ensureStatusAttribute(connection.operatorService, config.namespace);
+  if (!hasStatusAttribute) {
     logger.warn('could not register the TrellisStatus search attribute; `trellis list --status` needs it (create it as a Keyword attribute)');
   }
+  const limits = { ...limitsFromEnv(), ...options.limits };
   const worker = await Worker.create({
     connection,
     namespace: config.namespace,
@@ -71,7 +77,9 @@ export async function createTrellisWorker(
       model: llmConfig.model,
       ...(specsDir !== undefined && { specsDir }),
       planner,
+      worker: { limits, ...(hasStatusAttribute && { statusSearchAttribute: STATUS_SEARCH_ATTRIBUTE }) },
     }),
+    interceptors: { activity: [payloadLimitInterceptor(limits.payloadBytes)] },
     ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
     ...options.workerOptions,
   });
@@ -83,6 +91,7 @@ export async function createTrellisWorker(
       tools: options.tools.map((t) => t.name),
       model: llmConfig.model,
       specs: specsDir ?? DEFAULT_SPECS_DIR,
+      limits,
     },
     'worker ready',
   );

@@ -7,7 +7,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { AgentMessage, AgentTurnCall, AgentTurnResult } from '../engine/messages.js';
-import { checkReply } from '../llm/chat.js';
+import { checkReply, replyMessage } from '../llm/chat.js';
 import { addUsage } from '../llm/usage.js';
 import { describeTool } from '../tools/catalog.js';
 import type { Tool } from '../tools/define.js';
@@ -25,7 +25,7 @@ export function createAgentActivities(client: OpenAI, defaultModel: string, tool
       const { attempt } = Context.current().info;
       const missing = call.tools.filter((n) => !offered.has(n));
       if (missing.length > 0) {
-        throw ApplicationFailure.nonRetryable(`this worker has no tool ${missing.map((n) => `"${n}"`).join(', ')}`, 'UnknownTool');
+        throw ApplicationFailure.nonRetryable(`this worker has no tool ${missing.map((n) => `"${n}"`).join(', ')}`, 'TrellisUnknownTool');
       }
       let completion: OpenAI.Chat.Completions.ChatCompletion;
       try {
@@ -42,7 +42,12 @@ export function createAgentActivities(client: OpenAI, defaultModel: string, tool
         throw refusedByEndpoint(e) ?? e;
       }
       const tokens = addUsage({ prompt: 0, completion: 0, total: 0 }, completion.usage);
-      const message = completion.choices[0]?.message;
+      let message;
+      try {
+        message = replyMessage(completion);
+      } catch (e) {
+        throw ApplicationFailure.nonRetryable((e as Error).message, 'TrellisModelReplyEmpty');
+      }
       const content = message?.content ?? null;
       const toolCalls = (message?.tool_calls ?? []).flatMap((c) =>
         c.type === 'function' ? [{ id: c.id, name: c.function.name, arguments: c.function.arguments }] : [],

@@ -1,11 +1,15 @@
 /** Every activity a Trellis worker registers, built from its tools, its model client and its saved specs. */
 import type OpenAI from 'openai';
+import type { WorkerFacts } from '../engine/messages.js';
+import { DEFAULT_PAYLOAD_LIMITS } from '../engine/payload.js';
 import type { PlannerConfig } from '../planner/config.js';
-import { DEFAULT_SPECS_DIR } from '../library/saved-specs.js';
+import { DEFAULT_SPECS_DIR, readCalledSpecs } from '../library/saved-specs.js';
 import { toolCatalog } from '../tools/catalog.js';
 import type { Tool } from '../tools/define.js';
 import { createAgentActivities } from './agent.js';
+import { createCheckActivities } from './check.js';
 import { createLlmActivities } from './llm.js';
+import { createPeopleActivities } from './people.js';
 import { createPlannerActivities } from './planner.js';
 import { createSpecActivities } from './specs.js';
 import { createToolActivities } from './tools.js';
@@ -18,17 +22,36 @@ export interface ActivityDeps {
   specsDir?: string;
   /** The planner's prompt file and schema form for goal runs. Default prompts/planner.md, outline. */
   planner?: PlannerConfig;
+  /** What runs learn of this worker before their first step: its limits, the status search attribute. */
+  worker?: WorkerFacts;
 }
 
 export function createActivities(deps: ActivityDeps) {
   const catalog = toolCatalog(deps.tools);
+  const specsDir = deps.specsDir ?? DEFAULT_SPECS_DIR;
+  const tools = createToolActivities(deps.tools);
   return {
-    ...createToolActivities(deps.tools),
+    ...tools,
     ...createLlmActivities(deps.llm, deps.model),
     ...createAgentActivities(deps.llm, deps.model, deps.tools),
-    ...createSpecActivities(deps.specsDir ?? DEFAULT_SPECS_DIR, catalog),
-    ...createPlannerActivities(deps.llm, deps.model, catalog, deps.planner, deps.specsDir ?? DEFAULT_SPECS_DIR),
+    ...createSpecActivities(specsDir, catalog),
+    ...createPlannerActivities(deps.llm, deps.model, catalog, deps.planner, specsDir),
+    ...createPeopleActivities(),
+    ...createCheckActivities({
+      catalog,
+      worker: deps.worker ?? { limits: DEFAULT_PAYLOAD_LIMITS },
+      describeTools: tools.describeTools,
+      readCalled: (names) => readCalledSpecs(specsDir, names, catalog),
+    }),
   };
 }
 
-export { createAgentActivities, createLlmActivities, createPlannerActivities, createSpecActivities, createToolActivities };
+export {
+  createAgentActivities,
+  createCheckActivities,
+  createLlmActivities,
+  createPeopleActivities,
+  createPlannerActivities,
+  createSpecActivities,
+  createToolActivities,
+};

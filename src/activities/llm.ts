@@ -5,7 +5,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import OpenAI from 'openai';
 import type { LlmCall, LlmCallResult } from '../engine/messages.js';
-import { chat, InvalidReplyError } from '../llm/chat.js';
+import { chat, EmptyReplyError, InvalidReplyError } from '../llm/chat.js';
 
 export function createLlmActivities(client: OpenAI, defaultModel: string) {
   return {
@@ -21,7 +21,8 @@ export function createLlmActivities(client: OpenAI, defaultModel: string) {
         });
         return { output: r.output, tokens: r.tokens, model: r.model, attempt };
       } catch (e) {
-        if (e instanceof InvalidReplyError) throw ApplicationFailure.nonRetryable(e.message, 'LlmInvalidReply', { tokens: e.tokens });
+        if (e instanceof InvalidReplyError) throw ApplicationFailure.nonRetryable(e.message, 'TrellisModelReplyInvalid', { tokens: e.tokens });
+        if (e instanceof EmptyReplyError) throw ApplicationFailure.nonRetryable(e.message, 'TrellisModelReplyEmpty');
         throw refusedByEndpoint(e) ?? e;
       }
     },
@@ -31,7 +32,7 @@ export function createLlmActivities(client: OpenAI, defaultModel: string) {
 /** A client error (bad request, wrong key, unknown model) as a non-retryable failure; undefined for others. */
 export function refusedByEndpoint(e: unknown): ApplicationFailure | undefined {
   if (e instanceof OpenAI.APIError && e.status !== undefined && e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429) {
-    return ApplicationFailure.nonRetryable(`the model endpoint refused the call (HTTP ${e.status}): ${e.message}`, 'LlmRequestRefused');
+    return ApplicationFailure.nonRetryable(`the model endpoint refused the call (HTTP ${e.status}): ${e.message}`, 'TrellisModelRefused');
   }
   return undefined;
 }

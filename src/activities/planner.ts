@@ -3,7 +3,8 @@
  * file (or the worker's own). A plan still invalid after the repair budget is a result, not an error: the
  * workflow fails the run with its problems, and retrying would only spend tokens.
  */
-import { log } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
+import { EmptyReplyError } from '../llm/chat.js';
 import type OpenAI from 'openai';
 import { readSpecLibrary, SavedSpecError } from '../library/saved-specs.js';
 import type { SpecLibrary } from '../spec/uses.js';
@@ -35,6 +36,7 @@ export function createPlannerActivities(client: OpenAI, model: string, catalog: 
           ...(call.feedback && { feedback: feedbackText(call.feedback) }),
         });
       } catch (e) {
+        if (e instanceof EmptyReplyError) throw ApplicationFailure.nonRetryable(e.message, 'TrellisModelReplyEmpty');
         throw refusedByEndpoint(e) ?? e;
       }
       if (result.ok) return result;

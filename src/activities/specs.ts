@@ -14,7 +14,7 @@ export function createSpecActivities(dir: string, catalog: ToolCatalog) {
         return Object.fromEntries(names.map((n) => [n, called.get(n)!]));
       } catch (e) {
         if (e instanceof SavedSpecError)
-          throw ApplicationFailure.nonRetryable(e.message, e.code === 'SPEC_NOT_FOUND' ? 'UnknownSpec' : 'SpecInvalid');
+          throw ApplicationFailure.nonRetryable(e.message, e.code === 'SPEC_NOT_FOUND' ? 'TrellisUnknownSpec' : 'TrellisSpecInvalid');
         throw e;
       }
     },

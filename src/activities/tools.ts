@@ -6,25 +6,31 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { z } from 'zod';
 import type { ToolCall, ToolCallResult, ToolInfo } from '../engine/messages.js';
-import { needsApproval, type Tool } from '../tools/define.js';
+import { approvalSetting, policyVerdict, type Tool } from '../tools/define.js';
 
 export function createToolActivities(tools: readonly Tool[]) {
   const byName = new Map(tools.map((t) => [t.name, t]));
+  const missing = (names: string[]) =>
+    ApplicationFailure.nonRetryable(
+      `this worker has no tool ${names.map((n) => `"${n}"`).join(', ')} (it has: ${[...byName.keys()].join(', ') || 'none'})`,
+      'TrellisUnknownTool',
+    );
   return {
     /** Defaults and policy of the named tools; fails (not retried) when this worker lacks one. */
     async describeTools(names: string[]): Promise<ToolInfo> {
-      const missing = names.filter((n) => !byName.has(n));
-      if (missing.length > 0) {
-        throw ApplicationFailure.nonRetryable(
-          `this worker has no tool ${missing.map((n) => `"${n}"`).join(', ')} (it has: ${[...byName.keys()].join(', ') || 'none'})`,
-          'UnknownTool',
-        );
-      }
+      const absent = names.filter((n) => !byName.has(n));
+      if (absent.length > 0) throw missing(absent);
       return Object.fromEntries(
         names.map((n) => {
           const t = byName.get(n)!;
-          const approval = t.approval === undefined ? 'never' : t.approval === 'required' ? 'required' : 'conditional';
-          return [n, { approval, ...(t.timeout !== undefined && { timeout: t.timeout }), ...(t.retry !== undefined && { retry: t.retry }) }];
+          return [
+            n,
+            {
+              approval: approvalSetting(t),
+              ...(t.timeout !== undefined && { timeout: t.timeout }),
+              ...(t.retry !== undefined && { retry: t.retry }),
+            },
+          ];
         }),
       );
     },
@@ -33,27 +39,19 @@ export function createToolActivities(tools: readonly Tool[]) {
       const ctx = Context.current();
       const attempt = ctx.info.attempt;
       const tool = byName.get(call.tool);
-      if (!tool) {
-        throw ApplicationFailure.nonRetryable(
-          `this worker has no tool "${call.tool}" (it has: ${[...byName.keys()].join(', ') || 'none'})`,
-          'UnknownTool',
-        );
-      }
+      if (!tool) throw missing([call.tool]);
       const args = tool.input.safeParse(call.args);
-      if (!args.success) throw ApplicationFailure.nonRetryable(`invalid args for ${tool.name}: ${zodSummary(args.error)}`, 'InvalidToolArgs');
+      if (!args.success) throw ApplicationFailure.nonRetryable(`invalid args for ${tool.name}: ${zodSummary(args.error)}`, 'TrellisToolArgsInvalid');
       if (call.approvedBy === undefined) {
-        let gated: boolean;
-        try {
-          gated = needsApproval(tool, args.data);
-        } catch (e) {
-          throw ApplicationFailure.nonRetryable(`the approval policy of ${tool.name} threw: ${(e as Error).message}`, 'ToolPolicyFailed');
-        }
-        if (gated) return { ran: false, needsApproval: true, attempt };
+        // Policy fails closed: anything but a plain `false` (true, 'yes', undefined, a throw) means a person decides.
+        const verdict = policyVerdict(tool, args.data);
+        if (verdict.needsApproval)
+          return { ran: false, needsApproval: true, attempt, ...(verdict.error !== undefined && { policyError: verdict.error }) };
       }
       const output = await tool.run(args.data, { idempotencyKey: call.idempotencyKey, attempt, signal: ctx.cancellationSignal, logger: ctx.log });
       const checked = tool.output.safeParse(output);
       if (!checked.success)
-        throw ApplicationFailure.nonRetryable(`${tool.name} returned an invalid output: ${zodSummary(checked.error)}`, 'InvalidToolOutput');
+        throw ApplicationFailure.nonRetryable(`${tool.name} returned an invalid output: ${zodSummary(checked.error)}`, 'TrellisToolOutputInvalid');
       return { ran: true, output: checked.data, attempt };
     },
   };

@@ -24,6 +24,8 @@ export async function withClient<T>(fn: (client: TrellisClient) => Promise<T>): 
         case 'SPEC_INVALID':
         case 'INPUT_INVALID':
           throw new WorkFailed(e.problems.map(formatProblem).join('\n'));
+        case 'APPROVAL_REFUSED':
+          throw new WorkFailed(`refused${e.refusal ? ` (${e.refusal})` : ''}: ${e.message}`);
         default:
           throw new WorkFailed(e.message);
       }

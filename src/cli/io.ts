@@ -1,4 +1,4 @@
-/** What the commands share: reading a spec file, loading a tools module, and the exit codes of DESIGN.md. */
+/** What the commands share: reading a spec file, loading a tools module, and the exit codes (README: 0, 1, 2). */
 import { readFile } from 'node:fs/promises';
 import {
   formatProblem,

@@ -3,8 +3,11 @@
  * activities' inputs and outputs. Plain JSON types shared by the workflow, the activities and the client.
  */
 import type { Budget, Retry, Spec } from '../spec/schema.js';
+import type { RefusalCode } from './decision.js';
+import type { FailureCode } from './failures.js';
 import type { RunStatus, StepState, TokenUsage } from './state.js';
 
+/** The argument of `trellisRun`. The worker checks all of it before any step (src/contract/run-args.ts). */
 export interface RunArgs {
   spec: Spec;
   input?: unknown;
@@ -14,15 +17,46 @@ export interface RunArgs {
 }
 
 export interface RunOptions {
-  /** How many tool and llm steps run at once. Default 8. */
+  /** How many steps that call activities or start child runs run at once. Default 8. */
   maxParallel?: number;
-  /** The Keyword search attribute that mirrors the run status, when the server has it registered. */
-  statusSearchAttribute?: string;
   /** Caps for this run; with a spec budget too, the smaller cap of each kind applies. */
   budget?: Budget;
 }
 
-/** A goal run: plan in an activity, optionally wait for a person to approve the plan, then run it. */
+/** What the worker tells a run before its first step: its limits and whether the status search attribute exists. */
+export interface WorkerFacts {
+  /** The Keyword search attribute that mirrors the run status; absent when the server does not have it. */
+  statusSearchAttribute?: string;
+  limits: PayloadLimits;
+}
+
+/** Limits Trellis meets before Temporal's own (2 MB a payload, 50 MB and 51,200 events a history). */
+export interface PayloadLimits {
+  /** Largest payload (an activity's input or output, a child's input, the status answer, the result), in bytes. */
+  payloadBytes: number;
+  /** The history budget a run stops at, in bytes and in events (a run's budget may lower them). */
+  historyBytes: number;
+  historyEvents: number;
+}
+
+/** A problem with a run's argument, found by the worker: `spec.steps[0].tool: unknown tool "x"`. */
+export interface RunProblem {
+  path: string;
+  code: string;
+  message: string;
+}
+
+/** The worker's verdict on a goal run's argument (no problems: a good one). */
+export interface GoalCheck {
+  problems: RunProblem[];
+  worker: WorkerFacts;
+}
+
+/** The worker's verdict on a run's argument, with what the run needs to know of the worker. */
+export type RunCheck =
+  { ok: true; toolInfo: ToolInfo; library: Record<string, Spec>; worker: WorkerFacts } | { ok: false; problems: RunProblem[]; worker: WorkerFacts };
+
+/** The argument of `trellisGoal`: plan in an activity, optionally wait for a person to approve the plan, then run it. */
 export interface GoalArgs {
   goal: string;
   input?: unknown;
@@ -33,8 +67,17 @@ export interface GoalArgs {
   options?: RunOptions;
 }
 
-export interface GoalResult extends RunResult {
-  /** The plan that ran. */
+/** What a goal run records of its planning, in its status, its result and its failure's details. */
+export interface GoalRecord {
+  goal?: string;
+  /** The plan being reviewed or run; in a result, the plan that ran. */
+  spec?: Spec;
+  /** The plans a person replaced, oldest first, with what their steps did. */
+  earlierPlans?: EarlierPlan[];
+}
+
+export interface GoalResult extends RunResult, GoalRecord {
+  goal: string;
   spec: Spec;
   /** How many plans were made (more than 1 after a denial with a comment). */
   plans: number;
@@ -62,12 +105,28 @@ export interface RunUsage {
   executed: number;
 }
 
+/** A completed run's result. `steps` may leave out large outputs (StepState.omitted) to fit the payload limit. */
 export interface RunResult extends RunUsage {
   output: unknown;
   steps: Record<string, StepState>;
 }
 
-/** A person's answer to an approval (or to the policy gate in front of a tool), addressed by step id. */
+/** details[0] of a run's failure: why, and what the run did and used (its steps, trimmed like a result's). */
+export interface RunFailureDetails extends GoalRecord {
+  code: FailureCode;
+  /** The step that failed, and why. */
+  step?: string;
+  reason?: string;
+  /** A run the worker refused (RUN_INVALID) or a plan that stayed invalid (PLAN_INVALID). */
+  problems?: RunProblem[];
+  usage: RunUsage;
+  steps: Record<string, StepState>;
+}
+
+/**
+ * A person's answer to an approval (or to the policy gate in front of a tool), addressed by step id: the argument of
+ * the decide update and the approve signal. Checked before it is accepted (decision.ts); `by` is required.
+ */
 export interface ApprovalDecision {
   step: string;
   approved: boolean;
@@ -86,6 +145,7 @@ export interface ApprovalResult {
 export interface PendingApproval {
   step: string;
   title: string;
+  /** What is asked, for the person: a gated tool's args as JSON, an approval's details, a plan's steps. */
   details?: string;
   approvers?: string[];
   /** When the timeout answers, as an ISO timestamp. */
@@ -97,23 +157,36 @@ export interface PendingApproval {
   source: 'approval' | 'policy' | 'plan';
 }
 
-export interface RunView {
+/** An answer that was refused; the approve signal's refusals are kept in the status view (the newest 20). */
+export interface RefusedAnswer {
+  at: string;
+  via: 'signal';
+  step?: string;
+  by?: string;
+  code: RefusalCode;
+  message: string;
+}
+
+/** The status query's answer, and what the client builds for an ended run from its history. */
+export interface RunView extends GoalRecord {
+  /** The run's id: the one a client passed or was given (Temporal's workflow id). */
   runId: string;
-  workflowId: string;
+  /** Temporal's id of this execution; not needed to address the run. */
+  temporalRunId: string;
   name: string;
   status: RunStatus;
   steps: Record<string, StepState>;
+  /** What waits for a person now; empty once the run has ended. */
   pending: PendingApproval[];
   output: unknown;
   error?: string;
+  /** A run the worker refused: each problem with its argument. */
+  problems?: RunProblem[];
+  /** Answers sent by signal that were refused (an update's refusal goes back to its caller instead). */
+  refused?: RefusedAnswer[];
   tokens: TokenUsage;
   /** Step executions so far, as the maxSteps budget counts them. */
   executed: number;
-  /** Goal runs: the goal, and the plan being reviewed or run. */
-  goal?: string;
-  spec?: Spec;
-  /** Goal runs: the plans a person replaced, oldest first, with what their steps did. */
-  earlierPlans?: EarlierPlan[];
 }
 
 /** A plan of a goal run that a person replaced: the spec, why, and its steps' states when it stopped. */
@@ -136,8 +209,12 @@ export interface ToolCall {
   approvedBy?: string | null;
 }
 
-/** `attempt`: which attempt of the activity gave this result (1 on the first try). */
-export type ToolCallResult = { ran: true; output: unknown; attempt: number } | { ran: false; needsApproval: true; attempt: number };
+/**
+ * `attempt`: which attempt of the activity gave this result (1 on the first try). A policy that threw asks a person
+ * (it fails closed): `policyError` says what it threw, for the gate's details.
+ */
+export type ToolCallResult =
+  { ran: true; output: unknown; attempt: number } | { ran: false; needsApproval: true; attempt: number; policyError?: string };
 
 export interface LlmCall {
   step: string;

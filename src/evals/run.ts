@@ -156,11 +156,11 @@ export function temporalRunner(client: TrellisClient, options: TemporalRunnerOpt
     async run(spec, input, caseName) {
       let runId: string;
       try {
-        runId = await client.start(spec, {
+        ({ runId } = await client.start(spec, {
           id: `eval-${slug(caseName)}-${randomUUID().slice(0, 8)}`,
           ...(input !== undefined && { input }),
           ...(options.catalog && { tools: options.catalog }),
-        });
+        }));
       } catch (e) {
         return { ok: false, message: `the run was refused: ${(e as Error).message.replace(/\n/g, '; ')}` };
       }

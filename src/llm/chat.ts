@@ -4,6 +4,7 @@
  * model its error compactly (its reply and what was wrong, not the whole history).
  */
 import type OpenAI from 'openai';
+import { TrellisError } from '../errors.js';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { addUsage } from './usage.js';
 import type { TokenUsage } from '../engine/state.js';
@@ -26,14 +27,12 @@ export interface ChatResult {
   calls: number;
 }
 
-export class InvalidReplyError extends Error {
-  readonly code = 'LLM_INVALID_REPLY';
+export class InvalidReplyError extends TrellisError {
   constructor(
     message: string,
     readonly tokens: TokenUsage,
   ) {
-    super(message);
-    this.name = 'InvalidReplyError';
+    super('LLM_INVALID_REPLY', message);
   }
 }
 
@@ -55,7 +54,7 @@ export async function chat(client: OpenAI, request: ChatRequest): Promise<ChatRe
       }),
     });
     tokens = addUsage(tokens, completion.usage);
-    const reply = completion.choices[0]?.message?.content ?? '';
+    const reply = replyMessage(completion).content ?? '';
     if (!request.output) return { output: reply, tokens, model: completion.model, calls: call };
 
     const problem = checkReply(reply, request.output);
@@ -66,6 +65,21 @@ export async function chat(client: OpenAI, request: ChatRequest): Promise<ChatRe
       { role: 'user', content: `Your reply was not valid: ${problem}. Reply again with only the JSON value that matches the schema.` },
     );
   }
+}
+
+/** An endpoint answered 200 with something that is not a completion (`{}`, no choices): not worth a retry. */
+export class EmptyReplyError extends TrellisError {
+  constructor(reply: unknown) {
+    const text = JSON.stringify(reply) ?? String(reply);
+    super('MODEL_REPLY_EMPTY', `the model endpoint answered without a message: ${text.length > 200 ? `${text.slice(0, 197)}...` : text}`);
+  }
+}
+
+/** The first choice's message of a completion, or an EmptyReplyError saying what came back instead. */
+export function replyMessage(completion: OpenAI.Chat.Completions.ChatCompletion): OpenAI.Chat.Completions.ChatCompletionMessage {
+  const message = (completion as { choices?: Array<{ message?: unknown }> } | null)?.choices?.[0]?.message;
+  if (message === null || typeof message !== 'object') throw new EmptyReplyError(completion);
+  return message as OpenAI.Chat.Completions.ChatCompletionMessage;
 }
 
 /** What is wrong with a reply, in one line; undefined when it is valid JSON matching the schema. */

@@ -20,6 +20,8 @@ export const MockRuleSchema = z.strictObject({
   reply: z.unknown().optional(),
   status: z.int().min(400).max(599).optional(),
   toolCalls: z.array(MockToolCallSchema).min(1).optional(),
+  /** Sent as the whole response body (HTTP 200) instead of a completion: an endpoint that answers nonsense. */
+  body: z.unknown().optional(),
   times: z.int().min(1).optional(),
 });
 
@@ -49,8 +51,10 @@ export function parseMockScript(value: unknown): MockRule[] {
   const r = MockScriptSchema.safeParse(value);
   if (r.success) {
     r.data.forEach((rule, i) => {
-      if (rule.reply === undefined && rule.status === undefined && rule.toolCalls === undefined)
-        throw new MockScriptError(`rule ${i}: needs "reply", "status" or "toolCalls"`);
+      if (rule.reply === undefined && rule.status === undefined && rule.toolCalls === undefined && rule.body === undefined)
+        throw new MockScriptError(`rule ${i}: needs "reply", "status", "toolCalls" or "body"`);
+      if (rule.body !== undefined && (rule.reply !== undefined || rule.status !== undefined || rule.toolCalls !== undefined))
+        throw new MockScriptError(`rule ${i}: "body" is the whole response, so it cannot also have "reply", "status" or "toolCalls"`);
       if (rule.status !== undefined && rule.toolCalls !== undefined)
         throw new MockScriptError(`rule ${i}: "status" fails the call, so it cannot also have "toolCalls"`);
     });

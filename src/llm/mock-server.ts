@@ -93,6 +93,10 @@ export async function startMockLlm(options: MockLlmOptions): Promise<MockLlmServ
         errorBody(`mock-llm: no rule matches the prompt "${prompt.slice(0, 120)}${prompt.length > 120 ? '...' : ''}"`, 'server_error'),
       );
     }
+    if (rule.body !== undefined) {
+      log(200);
+      return send(res, 200, rule.body);
+    }
     if (rule.status !== undefined) {
       log(rule.status);
       return send(

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { replyMessage } from '../llm/chat.js';
 import { addUsage } from '../llm/usage.js';
 import type { TokenUsage } from '../engine/state.js';
 import type { ToolCatalog } from '../spec/catalog.js';
@@ -94,7 +95,7 @@ export async function planSpec(client: OpenAI, request: PlanRequest): Promise<Pl
     });
     tokens = addUsage(tokens, completion.usage);
     if (request.usage) request.usage.tokens = addUsage(request.usage.tokens, completion.usage);
-    const reply = completion.choices[0]?.message?.content ?? '';
+    const reply = replyMessage(completion).content ?? '';
     let doc: unknown;
     try {
       doc = JSON.parse(reply);

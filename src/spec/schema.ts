@@ -4,15 +4,15 @@
  * JSON Schema that editors and the planner use (json-schema.ts), so every field carries a description.
  */
 import { z } from 'zod';
-import { DURATION_HELP, parseDuration } from './duration.js';
+import { DURATION_HELP, durationProblem } from './duration.js';
 
 export const STEP_ID_PATTERN = /^[a-z][a-z0-9_]*$/;
 
 const duration = z
   .string()
-  .refine((s) => parseDuration(s) !== undefined, {
+  .refine((s) => durationProblem(s) === undefined, {
     params: { code: 'DURATION' },
-    error: (issue) => `invalid duration ${JSON.stringify(issue.input)}: ${DURATION_HELP}`,
+    error: (issue) => durationProblem(issue.input as string)!,
   })
   .meta({ description: DURATION_HELP });
 
@@ -163,6 +163,19 @@ export const BudgetSchema = z
     maxSteps: z.int().min(1).optional().meta({
       description: 'step executions the run may make: every step started, every map item, every tool call of an agent',
     }),
+    // Temporal ends a run whose history reaches 50 MB or 51,200 events; a budget at or past that would never apply.
+    maxHistoryBytes: z
+      .int()
+      .min(1)
+      .max(50 * 1024 * 1024 - 1)
+      .optional()
+      .meta({ description: "bytes of Temporal history the run may grow to before it stops (default: the worker's, 40 MiB)" }),
+    maxHistoryEvents: z
+      .int()
+      .min(1)
+      .max(51_199)
+      .optional()
+      .meta({ description: "events of Temporal history the run may grow to before it stops (default: the worker's, 40,960)" }),
   })
   .meta({ description: 'caps that stop a run with a clear failure instead of letting it run away' });
 

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { CatalogTool, ToolCatalog } from '../spec/catalog.js';
 import { catalogOf } from '../spec/catalog.js';
-import type { Tool } from './define.js';
+import { approvalSetting, type Tool } from './define.js';
 
 export function describeTool(tool: Tool): CatalogTool {
   return {
@@ -11,7 +11,7 @@ export function describeTool(tool: Tool): CatalogTool {
     // Input as a caller writes it (defaults optional); output as the tool returns it.
     inputSchema: jsonSchemaOf(tool.input, 'input'),
     outputSchema: jsonSchemaOf(tool.output, 'output'),
-    approval: tool.approval === undefined ? 'never' : tool.approval === 'required' ? 'required' : 'conditional',
+    approval: approvalSetting(tool),
   };
 }
 

@@ -3,6 +3,8 @@
  * decides when a person must approve a call (policy in code, not in the prompt).
  */
 import type { z } from 'zod';
+import { TrellisError } from '../errors.js';
+import { DURATION_HELP, durationProblem } from '../spec/duration.js';
 
 export interface ToolLogger {
   info(message: string, attrs?: Record<string, unknown>): void;
@@ -35,7 +37,10 @@ export interface ToolDefinition<I extends z.ZodType, O extends z.ZodType> {
   description: string;
   input: I;
   output: O;
-  /** 'required': every call waits for a person; a function: a person is needed when it returns true. */
+  /**
+   * 'required': every call waits for a person; a function: a person is needed unless it returns `false` (anything
+   * else, a throw included, asks a person: policy fails closed).
+   */
   approval?: 'required' | ((args: z.output<I>) => boolean);
   /** Defaults for steps that call this tool; a step's own retry and timeout win. */
   retry?: ToolRetry;
@@ -52,11 +57,9 @@ export const TOOL_BRAND: unique symbol = Symbol.for('trellis.tool') as never;
 
 export const TOOL_NAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/;
 
-export class ToolDefinitionError extends Error {
-  readonly code = 'TOOL_DEFINITION';
+export class ToolDefinitionError extends TrellisError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ToolDefinitionError';
+    super('TOOL_DEFINITION', message);
   }
 }
 
@@ -77,6 +80,16 @@ export function defineTool<I extends z.ZodType, O extends z.ZodType>(definition:
   if (approval !== undefined && approval !== 'required' && typeof approval !== 'function') {
     throw new ToolDefinitionError(`${where}: approval must be 'required' or a function of the args`);
   }
+  const durations = {
+    timeout: definition.timeout,
+    'retry.initialInterval': definition.retry?.initialInterval,
+    'retry.maximumInterval': definition.retry?.maximumInterval,
+  };
+  for (const [field, value] of Object.entries(durations)) {
+    const problem =
+      value === undefined ? undefined : typeof value === 'string' ? durationProblem(value) : `invalid duration ${String(value)}: ${DURATION_HELP}`;
+    if (problem) throw new ToolDefinitionError(`${where}: ${field}: ${problem}`);
+  }
   return Object.freeze({ ...definition, [TOOL_BRAND]: true as const });
 }
 
@@ -84,9 +97,22 @@ export function isTool(value: unknown): value is Tool {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[TOOL_BRAND] === true;
 }
 
-/** Whether this call needs a person first. */
-export function needsApproval(tool: Tool, args: unknown): boolean {
-  if (tool.approval === 'required') return true;
-  if (typeof tool.approval === 'function') return tool.approval(args as never) === true;
-  return false;
+/**
+ * Whether this call needs a person first. Policy fails closed: only a plain `false` from the policy lets the call
+ * run unasked; anything else (true, 'yes', undefined, a promise) means a person decides, and so does a throw, whose
+ * message comes back in `error` for the gate's details.
+ */
+export function policyVerdict(tool: Tool, args: unknown): { needsApproval: boolean; error?: string } {
+  if (tool.approval === undefined) return { needsApproval: false };
+  if (tool.approval === 'required') return { needsApproval: true };
+  try {
+    return { needsApproval: tool.approval(args as never) !== false };
+  } catch (e) {
+    return { needsApproval: true, error: (e as Error)?.message ?? String(e) };
+  }
+}
+
+/** How the catalog and the workflow see a tool's policy. */
+export function approvalSetting(tool: Tool): 'never' | 'required' | 'conditional' {
+  return tool.approval === undefined ? 'never' : tool.approval === 'required' ? 'required' : 'conditional';
 }

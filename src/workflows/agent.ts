@@ -6,11 +6,11 @@
  * kept in the history each time) is capped in size.
  */
 import * as wf from '@temporalio/workflow';
-import type { AgentMessage, AgentToolCall } from '../engine/messages.js';
+import type { AgentMessage, AgentToolCall, AgentTurnCall } from '../engine/messages.js';
 import type { ResolvedStep } from '../engine/schedule.js';
 import { addTokens } from '../engine/state.js';
 import { BudgetExceeded, Withdrawn } from './session.js';
-import { activityOptions, callTool, describeError, GateDenied, inLanes, type StepContext } from './step-context.js';
+import { activityOptions, callTool, checkPayload, describeError, GateDenied, inLanes, type StepContext } from './step-context.js';
 
 type AgentStep = Extract<ResolvedStep, { kind: 'agent' }>;
 
@@ -41,16 +41,16 @@ export async function runAgent(ctx: StepContext, agent: AgentStep): Promise<unkn
         'TrellisAgentTooLong',
       );
     }
-    const reply = await ctx.acts.callAgentTurn.executeWithOptions(activityOptions(ctx.step, `agent ${ctx.id} turn ${turn}`), [
-      {
-        step: ctx.id,
-        messages,
-        tools: agent.tools,
-        ...(agent.output !== undefined && { output: agent.output }),
-        ...(agent.model !== undefined && { model: agent.model }),
-        ...(agent.temperature !== undefined && { temperature: agent.temperature }),
-      },
-    ]);
+    const call: AgentTurnCall = {
+      step: ctx.id,
+      messages,
+      tools: agent.tools,
+      ...(agent.output !== undefined && { output: agent.output }),
+      ...(agent.model !== undefined && { model: agent.model }),
+      ...(agent.temperature !== undefined && { temperature: agent.temperature }),
+    };
+    checkPayload(ctx.session, `the conversation of agent step "${ctx.id}" before turn ${turn}`, call);
+    const reply = await ctx.acts.callAgentTurn.executeWithOptions(activityOptions(ctx.step, `agent ${ctx.id} turn ${turn}`), [call]);
     state.attempts += reply.attempt;
     state.tokens = addTokens(state.tokens, reply.tokens);
     ctx.session.addTokens(reply.tokens, `turn ${turn} of agent step "${ctx.id}"`);

@@ -8,14 +8,17 @@ import * as wf from '@temporalio/workflow';
 import type { RunArgs, RunResult, RunUsage } from '../engine/messages.js';
 import type { Spec } from '../spec/schema.js';
 import { BudgetExceeded, Withdrawn } from './session.js';
-import type { StepContext } from './step-context.js';
+import { checkPayload, type StepContext } from './step-context.js';
 
 /** `call` steps nest at most this deep: saved specs that call each other stop here, not never. */
 export const MAX_CALL_DEPTH = 5;
 
 export async function runCall(ctx: StepContext, spec: Spec, input: unknown): Promise<unknown> {
   if (ctx.callDepth + 1 > MAX_CALL_DEPTH) {
-    throw wf.ApplicationFailure.nonRetryable(`call steps nest more than ${MAX_CALL_DEPTH} deep (saved specs that call each other?)`);
+    throw wf.ApplicationFailure.nonRetryable(
+      `call steps nest more than ${MAX_CALL_DEPTH} deep (saved specs that call each other?)`,
+      'TrellisCallTooDeep',
+    );
   }
   const problems = await ctx.local.checkSpecInput(spec.input ?? null, input);
   if (problems.length > 0) throw wf.ApplicationFailure.nonRetryable(`input for spec ${spec.name}: ${problems.join('; ')}`, 'TrellisInputInvalid');
@@ -28,13 +31,14 @@ export async function runCall(ctx: StepContext, spec: Spec, input: unknown): Pro
   if (maxTokens !== undefined && maxTokens <= 0) throw new BudgetExceeded(`maxTokens ${session.budget.maxTokens}: nothing left for ${what}`);
 
   const childId = `${wf.workflowInfo().workflowId}.${ctx.id}`;
-  session.steps[ctx.id]!.run = childId;
   const args: RunArgs = {
     spec,
     input,
     callDepth: ctx.callDepth + 1,
     options: { ...session.options, budget: { maxSteps, ...(maxTokens !== undefined && { maxTokens }) } },
   };
+  checkPayload(ctx.session, `the input of spec ${spec.name}`, args);
+  session.steps[ctx.id]!.run = childId;
   // The child runs in a scope of its own: a request for a new plan cancels it (it may be waiting for a person of
   // its own), and the step is withdrawn.
   const scope = new wf.CancellationScope();

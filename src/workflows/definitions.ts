@@ -1,6 +1,6 @@
 /**
  * The interpreter's signal, update and query, defined once: the workflow sets handlers for them, the client
- * sends and asks through them.
+ * sends and asks through them. docs/temporal-api.md describes them for clients in other languages.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ApprovalDecision, ApprovalResult, RunView } from '../engine/messages.js';
@@ -9,10 +9,16 @@ export const WORKFLOW_TYPE = 'trellisRun';
 /** A goal run: plan, optionally review, then run (src/workflows/goal.ts). */
 export const GOAL_WORKFLOW_TYPE = 'trellisGoal';
 
-/** Fire and forget: an answer for a waiting step. Ignored when the step is not waiting or the person may not answer. */
+/** Fire and forget: an answer for a waiting step. A refused one changes nothing and is listed in the status view. */
 export const approveSignal = defineSignal<[ApprovalDecision]>('approve');
 
-/** The same answer, with a reply: refused (with the reason) for an unknown step, one already decided, or a person not in approvers. */
+/**
+ * The same answer, with a reply: refused, before anything is recorded in the history, with an ApplicationFailure of
+ * type TrellisDecisionRefused whose details[0] is { code, message } (src/engine/decision.ts lists the codes).
+ */
 export const decideUpdate = defineUpdate<ApprovalResult, [ApprovalDecision]>('decide');
 
 export const statusQuery = defineQuery<RunView>('status');
+
+/** The memo field in which a cancelled run keeps its final view, so its status needs no worker. */
+export const FINAL_VIEW_MEMO = 'trellisView';

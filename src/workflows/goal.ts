@@ -6,28 +6,31 @@
  * the new plan, are not run again.
  */
 import * as wf from '@temporalio/workflow';
-import type { GoalArgs, GoalResult } from '../engine/messages.js';
+import type { GoalArgs, GoalResult, PlanCall } from '../engine/messages.js';
 import { carriedOver, PLAN_STEP, planSummary, type DoneStep } from '../engine/plan-review.js';
 import type { Spec } from '../spec/schema.js';
-import { settle } from './interpreter.js';
+import { refuse, settle } from './interpreter.js';
 import { runSpec } from './run-spec.js';
 import { BudgetExceeded, RunSession, type Gate } from './session.js';
-import { describeError, type Activities } from './step-context.js';
+import { checkPayload, describeError, type Activities } from './step-context.js';
 
 const DEFAULT_MAX_PLANS = 3;
 
 type Feedback = { comment: string; step: string; previous: Spec; done: Record<string, DoneStep> };
 
+const check = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 3 } });
+
 export async function trellisGoal(args: GoalArgs): Promise<GoalResult> {
-  const session = new RunSession(`goal: ${args.goal}`.slice(0, 200), args.options);
-  const goal: NonNullable<RunSession['goal']> = { goal: args.goal, earlier: [] };
+  const raw: unknown = args;
+  // Trusted only once the worker has checked it: until then, only what reads safely from anything.
+  const text = raw !== null && typeof raw === 'object' && typeof (raw as GoalArgs).goal === 'string' ? (raw as GoalArgs).goal : '';
+  const session = new RunSession(text.trim() === '' ? 'invalid goal run' : `goal: ${text}`.slice(0, 200));
+  const goal: NonNullable<RunSession['goal']> = { goal: text, earlier: [] };
   session.goal = goal;
   session.steps = { [PLAN_STEP]: { status: 'running', output: null, attempts: 0 } };
-  session.useBudget(undefined);
   session.install();
-  session.announce();
   const planner = wf.proxyActivities<Activities>({ startToCloseTimeout: '10m', retry: { maximumAttempts: 3 } });
-  const maxPlans = args.maxPlans ?? DEFAULT_MAX_PLANS;
+  let maxPlans = DEFAULT_MAX_PLANS;
   let replan: { step: string; comment: string } | undefined;
   session.onAnswer = (gate: Gate) => {
     const d = gate.decision!;
@@ -36,59 +39,67 @@ export async function trellisGoal(args: GoalArgs): Promise<GoalResult> {
 
   let spec: Spec | undefined;
   let plans = 0;
-  const result = await settle(session, async () => {
-    let feedback: Feedback | undefined;
-    for (;;) {
-      plans++;
-      replan = undefined;
-      session.stopping = () => false;
-      const planState = session.steps[PLAN_STEP]!;
-      Object.assign(planState, { status: 'running', output: null });
-      wf.setCurrentDetails(`Planning: ${args.goal}`);
-      spec = await makePlan(session, planner, args, plans, feedback);
-      goal.spec = spec;
-      session.name = spec.name;
+  return settle(
+    session,
+    async () => {
+      const checked = await check.checkGoal(raw);
+      session.configure(checked.problems.length === 0 ? args.options : undefined, checked.worker);
+      session.announce();
+      if (checked.problems.length > 0) refuse(session, checked.problems);
+      maxPlans = args.maxPlans ?? DEFAULT_MAX_PLANS;
+      session.useBudget(undefined);
+      let feedback: Feedback | undefined;
+      for (;;) {
+        plans++;
+        replan = undefined;
+        session.stopping = () => false;
+        const planState = session.steps[PLAN_STEP]!;
+        Object.assign(planState, { status: 'running', output: null });
+        wf.setCurrentDetails(`Planning: ${args.goal}`);
+        spec = await makePlan(session, planner, args, plans, feedback);
+        goal.spec = spec;
+        session.name = spec.name;
 
-      if (args.review) {
-        const decision = (await session.waitForPerson(
-          { step: PLAN_STEP, title: `Run this plan for: ${args.goal}`.slice(0, 300), details: planSummary(spec), source: 'plan' },
-          undefined,
-          'deny',
-        ))!;
-        planState.output = decision;
-        if (!decision.approved) {
-          if (decision.comment && plans < maxPlans) {
-            goal.earlier.push({ plan: plans, spec, replacedBecause: { step: PLAN_STEP, comment: decision.comment }, steps: {} });
-            feedback = { comment: decision.comment, step: PLAN_STEP, previous: spec, done: feedback?.done ?? {} };
-            session.gates.delete(PLAN_STEP);
-            continue;
+        if (args.review) {
+          const decision = (await session.waitForPerson(
+            { step: PLAN_STEP, title: `Run this plan for: ${args.goal}`.slice(0, 300), details: planSummary(spec), source: 'plan' },
+            undefined,
+            'deny',
+          ))!;
+          planState.output = decision;
+          if (!decision.approved) {
+            if (decision.comment && plans < maxPlans) {
+              goal.earlier.push({ plan: plans, spec, replacedBecause: { step: PLAN_STEP, comment: decision.comment }, steps: {} });
+              feedback = { comment: decision.comment, step: PLAN_STEP, previous: spec, done: feedback?.done ?? {} };
+              session.gates.delete(PLAN_STEP);
+              continue;
+            }
+            planState.status = 'completed';
+            const why = decision.comment ? `: ${decision.comment}` : '';
+            session.error = `the plan was denied${decision.by ? ` by ${decision.by}` : ''}${why}${decision.comment ? ` (no plans left: maxPlans ${maxPlans})` : ''}`;
+            throw wf.ApplicationFailure.nonRetryable(session.error, 'TrellisPlanDenied');
           }
-          planState.status = 'completed';
-          const why = decision.comment ? `: ${decision.comment}` : '';
-          session.error = `the plan was denied${decision.by ? ` by ${decision.by}` : ''}${why}${decision.comment ? ` (no plans left: maxPlans ${maxPlans})` : ''}`;
-          session.setStatus('failed');
-          throw wf.ApplicationFailure.nonRetryable(session.error, 'TrellisPlanDenied');
         }
-      }
-      planState.status = 'completed';
-      if (!args.review) planState.output = { steps: spec.steps.length };
+        planState.status = 'completed';
+        if (!args.review) planState.output = { steps: spec.steps.length };
 
-      const carried = carriedOver(spec, feedback?.done ?? {});
-      const end = await runSpec({ session, spec, input: args.input, carried, stop: () => replan !== undefined && plans < maxPlans });
-      if (!end.stopped) return end.output;
-      // A person asked for another plan while this one ran: keep what completed, except the step they denied.
-      const asked = replan!;
-      const { [PLAN_STEP]: _plan, ...ran } = session.steps;
-      goal.earlier.push({ plan: plans, spec, replacedBecause: asked, steps: ran });
-      const done: Record<string, DoneStep> = { ...(feedback?.done ?? {}) };
-      for (const step of spec.steps) {
-        const state = ran[step.id]!;
-        if (state.status === 'completed' && step.id !== asked.step) done[step.id] = { step, output: state.output };
+        const carried = carriedOver(spec, feedback?.done ?? {});
+        const end = await runSpec({ session, spec, input: args.input, carried, stop: () => replan !== undefined && plans < maxPlans });
+        if (!end.stopped) return end.output;
+        // A person asked for another plan while this one ran: keep what completed, except the step they denied.
+        const asked = replan!;
+        const { [PLAN_STEP]: _plan, ...ran } = session.steps;
+        goal.earlier.push({ plan: plans, spec, replacedBecause: asked, steps: ran });
+        const done: Record<string, DoneStep> = { ...(feedback?.done ?? {}) };
+        for (const step of spec.steps) {
+          const state = ran[step.id]!;
+          if (state.status === 'completed' && step.id !== asked.step) done[step.id] = { step, output: state.output };
+        }
+        feedback = { ...asked, previous: spec, done };
       }
-      feedback = { ...asked, previous: spec, done };
-    }
-  });
-  return { ...result, spec: spec!, plans };
+    },
+    () => ({ goal: args.goal, spec: spec!, plans }),
+  );
 }
 
 /** One call of the planner activity, within the run's token budget; the plan step fails with a reason otherwise. */
@@ -102,22 +113,22 @@ async function makePlan(
   const planState = session.steps[PLAN_STEP]!;
   session.checkTokens('planning');
   const maxTokens = session.tokensLeft();
+  const call: PlanCall = {
+    goal: args.goal,
+    input: args.input ?? null,
+    ...(maxTokens !== undefined && { maxTokens }),
+    ...(feedback && {
+      feedback: {
+        comment: feedback.comment,
+        previous: feedback.previous,
+        done: Object.fromEntries(Object.entries(feedback.done).map(([id, d]) => [id, d.output])),
+      },
+    }),
+  };
   let planned;
   try {
-    planned = await planner.planGoal.executeWithOptions({ startToCloseTimeout: '10m', summary: `plan ${plans}: ${args.goal}`.slice(0, 200) }, [
-      {
-        goal: args.goal,
-        input: args.input ?? null,
-        ...(maxTokens !== undefined && { maxTokens }),
-        ...(feedback && {
-          feedback: {
-            comment: feedback.comment,
-            previous: feedback.previous,
-            done: Object.fromEntries(Object.entries(feedback.done).map(([id, d]) => [id, d.output])),
-          },
-        }),
-      },
-    ]);
+    checkPayload(session, `what the planner is sent for plan ${plans}`, call);
+    planned = await planner.planGoal.executeWithOptions({ startToCloseTimeout: '10m', summary: `plan ${plans}: ${args.goal}`.slice(0, 200) }, [call]);
   } catch (e) {
     if (wf.isCancellation(e)) throw e;
     return failPlan(session, `planning failed: ${describeError(e)}`, 'TrellisPlanFailed');
@@ -134,6 +145,5 @@ async function makePlan(
 function failPlan(session: RunSession, error: string, type: string, details?: unknown): never {
   Object.assign(session.steps[PLAN_STEP]!, { status: 'failed', reason: error });
   session.error = error;
-  session.setStatus('failed');
   throw wf.ApplicationFailure.nonRetryable(error, type, ...(details === undefined ? [] : [details]));
 }

@@ -27,6 +27,8 @@ export interface SpecRun {
   carried?: Record<string, unknown>;
   /** Goal runs: true when a person asked for a new plan; no new step starts and the run returns stopped. */
   stop?: () => boolean;
+  /** The worker's tool defaults and called specs, when the run's check gave them already; else asked here. */
+  prepared?: { toolInfo: ToolInfo; library: Record<string, Spec> };
 }
 
 export type SpecRunEnd = { stopped: false; output: unknown } | { stopped: true };
@@ -37,7 +39,7 @@ export async function runSpec(r: SpecRun): Promise<SpecRunEnd> {
   const input = r.input ?? null;
   const plan = planRun(spec);
   const info = wf.workflowInfo();
-  const run: RunInfo = { id: info.runId, workflowId: info.workflowId, startedAt: info.startTime.toISOString() };
+  const run: RunInfo = { id: info.workflowId, workflowId: info.workflowId, temporalRunId: info.runId, startedAt: info.startTime.toISOString() };
   const steps = initialSteps(plan.order);
   for (const [id, output] of Object.entries(r.carried ?? {})) {
     Object.assign(steps[id]!, { status: 'completed', output, reason: 'done before the replan: not run again' });
@@ -54,10 +56,10 @@ export async function runSpec(r: SpecRun): Promise<SpecRunEnd> {
   const local = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 3 } });
   // The worker's tools and saved specs, asked once: their defaults and policy, and whether they exist at all
   // (a run that names a tool or spec this worker lacks fails before any step has a side effect).
-  const toolNames = toolsUsed(spec);
-  const toolInfo: ToolInfo = toolNames.length > 0 ? await local.describeTools(toolNames) : {};
-  const specNames = specsCalled(spec);
-  const library: Record<string, Spec> = specNames.length > 0 ? await local.loadSpecs(specNames) : {};
+  const toolNames = r.prepared ? [] : toolsUsed(spec);
+  const toolInfo: ToolInfo = r.prepared?.toolInfo ?? (toolNames.length > 0 ? await local.describeTools(toolNames) : {});
+  const specNames = r.prepared ? [] : specsCalled(spec);
+  const library: Record<string, Spec> = r.prepared?.library ?? (specNames.length > 0 ? await local.loadSpecs(specNames) : {});
 
   const execute = async (id: string, resolved: ResolvedStep): Promise<unknown> => {
     const step = plan.steps.get(id)!;
@@ -67,7 +69,9 @@ export async function runSpec(r: SpecRun): Promise<SpecRunEnd> {
       session,
       acts,
       local,
-      key: `${run.workflowId}/${run.id}/${id}`,
+      // The run's id and the step: a run started again under the same id (by a client that allows it) has the same
+      // keys, so a tool that honours them does not repeat its side effects.
+      key: `${run.workflowId}/${id}`,
       toolInfo,
       maxParallel,
       callDepth: r.callDepth ?? 0,
@@ -127,7 +131,7 @@ export async function runSpec(r: SpecRun): Promise<SpecRunEnd> {
   session.refreshStatus();
   session.announce();
   while (!failure && !stopped() && !allEnded(plan, steps)) {
-    const decisions = decide(plan, steps, input, run, maxParallel - slotsInUse);
+    const decisions = decide(plan, steps, input, run, maxParallel - slotsInUse, { meter: session.expressions });
     for (const d of decisions) {
       const state = steps[d.step]!;
       if (d.type === 'skip') Object.assign(state, { status: 'skipped', reason: d.reason });
@@ -163,15 +167,15 @@ export async function runSpec(r: SpecRun): Promise<SpecRunEnd> {
     const seen = session.version;
     // Rejects with a CancelledFailure when the run is cancelled.
     await wf.condition(() => session.version !== seen);
+    // Whatever woke the run (a step's end, an answer, a flood of refused signals), its history must still have room.
+    if (!failure) session.checkHistory('the next step');
   }
   if (failure) {
     if (failure.budget) {
       session.error = `${failure.reason} (in step "${failure.step}")`;
-      session.setStatus('failed');
       throw wf.ApplicationFailure.nonRetryable(session.error, 'TrellisBudgetExceeded', { step: failure.step, reason: failure.reason });
     }
     session.error = `step "${failure.step}" failed: ${failure.reason}`;
-    session.setStatus('failed');
     throw wf.ApplicationFailure.nonRetryable(session.error, 'TrellisStepFailed', { step: failure.step, reason: failure.reason });
   }
   if (stopped()) {
@@ -184,10 +188,9 @@ export async function runSpec(r: SpecRun): Promise<SpecRunEnd> {
     return { stopped: true };
   }
   try {
-    return { stopped: false, output: runOutput(plan, steps, input, run) };
+    return { stopped: false, output: runOutput(plan, steps, input, run, { meter: session.expressions }) };
   } catch (e) {
     session.error = `output: ${(e as Error).message}`;
-    session.setStatus('failed');
     throw wf.ApplicationFailure.nonRetryable(session.error, 'TrellisOutputFailed');
   }
 }

@@ -8,8 +8,11 @@ import type { ActivityOptions } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { contentHash } from '../engine/canonical.js';
 import type { LlmCall, LlmCallResult, ToolCallResult, ToolInfo } from '../engine/messages.js';
+import { jsonBytes } from '../engine/payload.js';
+import { TrellisError } from '../errors.js';
 import { parseDuration } from '../spec/duration.js';
 import type { Retry, Step } from '../spec/schema.js';
+import { oneLine } from '../spec/text.js';
 import type { RunSession } from './session.js';
 
 export type Activities = ReturnType<typeof createActivities>;
@@ -17,7 +20,11 @@ export type Activities = ReturnType<typeof createActivities>;
 export const DEFAULT_ACTIVITY_TIMEOUT = '5m';
 
 /** A person said no to a gated tool call. */
-export class GateDenied extends Error {}
+export class GateDenied extends TrellisError {
+  constructor(message: string) {
+    super('GATE_DENIED', message);
+  }
+}
 
 export interface StepContext {
   id: string;
@@ -70,16 +77,19 @@ export async function callTool(
   key: string,
   summary: string,
 ): Promise<{ output: unknown; attempts: number }> {
-  const defaults = ctx.toolInfo[tool];
+  const defaults = Object.hasOwn(ctx.toolInfo, tool) ? ctx.toolInfo[tool] : undefined;
   const options = activityOptions(ctx.step, summary, defaults);
   const call = { step: ctx.id, tool, args, idempotencyKey: `${key}#${contentHash({ tool, args })}` };
+  checkPayload(ctx.session, `the args of ${tool}`, call);
   // A tool that always needs a person is gated before it is called; a conditional one says so when asked.
   let result: ToolCallResult =
     defaults?.approval === 'required' ? { ran: false, needsApproval: true, attempt: 0 } : await ctx.acts.runTool.executeWithOptions(options, [call]);
   let attempts = result.attempt;
   if (!result.ran) {
+    // The person sees what the call would do: the tool and its args, in the title and in full in the details.
+    const policy = result.policyError ? `\n(the policy of ${tool} threw: ${result.policyError}; so a person decides)` : '';
     const decision = (await ctx.session.waitForPerson(
-      { step: ctx.id, title: `Allow ${tool} in step ${ctx.id}?`, details: JSON.stringify(args), source: 'policy' },
+      { step: ctx.id, title: `Allow ${tool}(${argsGist(args)}) in step ${ctx.id}?`, details: `${JSON.stringify(args)}${policy}`, source: 'policy' },
       undefined,
       'deny',
     ))!;
@@ -98,12 +108,14 @@ export async function callTool(
  */
 export async function callModel(ctx: StepContext, call: Omit<LlmCall, 'step'>, summary: string, what: string): Promise<LlmCallResult> {
   ctx.session.checkTokens(what);
+  const request: LlmCall = { step: ctx.id, ...call };
+  checkPayload(ctx.session, `the prompt of ${what}`, request);
   let result: LlmCallResult;
   try {
-    result = await ctx.acts.callLlm.executeWithOptions(activityOptions(ctx.step, summary), [{ step: ctx.id, ...call }]);
+    result = await ctx.acts.callLlm.executeWithOptions(activityOptions(ctx.step, summary), [request]);
   } catch (e) {
     const cause = e instanceof wf.ActivityFailure ? e.cause : undefined;
-    if (cause instanceof wf.ApplicationFailure && cause.type === 'LlmInvalidReply') {
+    if (cause instanceof wf.ApplicationFailure && cause.type === 'TrellisModelReplyInvalid') {
       const spent = (cause.details?.[0] as { tokens?: LlmCallResult['tokens'] } | undefined)?.tokens;
       if (spent) ctx.session.addTokens(spent, what);
     }
@@ -123,6 +135,29 @@ export async function inLanes(count: number, limit: number, work: (index: number
     while (!stop() && next < count) await work(next++);
   };
   await Promise.all(Array.from({ length: Math.max(0, Math.min(limit, count)) }, lane));
+}
+
+/**
+ * Throws a non-retryable TrellisPayloadTooLarge when `value` is over the payload limit as JSON: the call is not made
+ * (Temporal would refuse it, and a run that cannot send it could only fail later, or loop).
+ */
+export function checkPayload(session: RunSession, what: string, value: unknown): void {
+  const limit = session.worker.limits.payloadBytes;
+  const bytes = jsonBytes(value);
+  if (bytes > limit) {
+    const n = (x: number) => x.toLocaleString('en-US');
+    throw wf.ApplicationFailure.nonRetryable(`${what} is ${n(bytes)} bytes, over the payload limit of ${n(limit)} bytes`, 'TrellisPayloadTooLarge');
+  }
+}
+
+/** A gated call's args on one line, for the gate's title: `orderId: "A-1004", amount: 500`. */
+function argsGist(args: Record<string, unknown>): string {
+  return oneLine(
+    Object.entries(args)
+      .map(([k, v]) => `${k}: ${JSON.stringify(v) ?? 'null'}`)
+      .join(', '),
+    160,
+  );
 }
 
 /** The cause a person can act on, without Temporal's wrapping. */

@@ -81,7 +81,9 @@ describe('trellis run, status, approve', () => {
       () => statusOf(runId),
       (v) => v.status === 'waiting',
     );
-    expect(waiting.pending).toEqual([{ step: 'ok', title: 'Refund 80 on order A-1002?', deadline: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }]);
+    expect(waiting.pending).toEqual([
+      { step: 'ok', title: 'Refund 80 on order A-1002?', deadline: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), source: 'approval' },
+    ]);
     expect(waiting.steps.assess).toEqual({
       status: 'completed',
       output: { damaged: true, reason: 'The customer reports that the item arrived broken.' },
@@ -137,9 +139,9 @@ describe('trellis run, status, approve', () => {
       () => statusOf(runId),
       (v) => v.status === 'waiting',
     );
-    const wrong = await trellis(['approve', runId, 'refund']);
+    const wrong = await trellis(['approve', runId, 'refund', '--by', 'alice']);
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr.trim()).toBe('step "refund" is not waiting for a person');
+    expect(wrong.stderr.trim()).toBe('refused (not_waiting): step "refund" is not waiting for a person (it is pending)');
 
     const listed = await trellis(['list', '--status', 'waiting', '--json']);
     expect(listed.code, listed.stderr).toBe(0);
@@ -163,6 +165,59 @@ describe('trellis run, status, approve', () => {
     const notJson = await trellis(['run', 'examples/refund.json', '--input', '{orderId']);
     expect(notJson.code).toBe(2);
     expect(notJson.stderr).toMatch(/^trellis: --input is not JSON/);
+  });
+});
+
+describe('the Temporal contract from the command line', () => {
+  it('run --id with an id that has run is refused with exit 1, naming the run; nothing runs again', async () => {
+    const id = `e2e-once-${randomUUID().slice(0, 8)}`;
+    const first = await trellis(['run', 'examples/refund.json', '--input', '{"orderId":"A-1001"}', '--id', id, '--wait', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    const again = await trellis(['run', 'examples/refund.json', '--input', '{"orderId":"A-1001"}', '--id', id, '--wait']);
+    expect(again.code).toBe(1);
+    expect(again.stderr.trim()).toMatch(
+      new RegExp(
+        `^a run with id "${id}" already exists \\(completed, started [^)]+\\): nothing was started, so no side effect is repeated; choose another id$`,
+      ),
+    );
+    const runs = JSON.parse((await trellis(['list', '--status', 'completed', '--json'])).stdout) as Array<{ runId: string }>;
+    expect(runs.filter((r) => r.runId === id)).toHaveLength(1);
+  });
+
+  it('an anonymous answer is refused (exit 1, the code named); status --json is the documented view', async () => {
+    const r = await trellis(['run', 'examples/refund.json', '--input', '{"orderId":"A-1004"}', '--json']);
+    const { runId } = JSON.parse(r.stdout) as { runId: string };
+    const view = await until(
+      () => statusOf(runId),
+      (v) => v.status === 'waiting',
+    );
+    expect(Object.keys(view).sort()).toEqual(['executed', 'name', 'output', 'pending', 'runId', 'status', 'steps', 'temporalRunId', 'tokens']);
+    const anonymous = await trellis(['approve', runId, 'ok']);
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.stderr.trim()).toBe(
+      'refused (anonymous): step "ok" takes an answer only with who gives it: set "by" (trellis approve ... --by NAME)',
+    );
+    expect((await trellis(['cancel', runId])).code).toBe(0);
+  });
+
+  it('schema prints the contract: the run argument, a decision, the status view; two flags are bad usage', async () => {
+    const decision = await trellis(['schema', '--decision']);
+    expect(decision.code, decision.stderr).toBe(0);
+    expect(JSON.parse(decision.stdout)).toMatchObject({
+      title: 'decision',
+      type: 'object',
+      required: ['step', 'approved'],
+      additionalProperties: false,
+      properties: { approved: { type: 'boolean' }, step: { type: 'string', maxLength: 64 } },
+    });
+    const args = JSON.parse((await trellis(['schema', '--run-args'])).stdout) as { properties: Record<string, { title?: string }> };
+    expect(Object.keys(args.properties).sort()).toEqual(['callDepth', 'input', 'options', 'spec']);
+    expect(args.properties.spec!.title).toBe('Trellis workflow spec v1');
+    const status = JSON.parse((await trellis(['schema', '--status'])).stdout) as { properties: { status: { enum: string[] } } };
+    expect(status.properties.status.enum).toEqual(['running', 'waiting', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out']);
+    const both = await trellis(['schema', '--decision', '--status']);
+    expect(both.code).toBe(2);
+    expect(both.stderr.trim()).toBe('trellis: give one schema flag at a time, got --decision and --status');
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * The `trellis` command end to end: real processes running dist/cli/main.js, asserting the exit codes and
- * output lines of the CLI contract in DESIGN.md (0 success, 1 the work failed, 2 bad usage).
+ * output lines of the CLI contract in the README (0 success, 1 the work failed, 2 bad usage).
  * Independent processes run concurrently: each takes a few hundred milliseconds to start.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -90,7 +90,7 @@ const EXPECTED_PROBLEMS = [
   {
     path: 'steps[1].timeout',
     code: 'DURATION',
-    message: 'invalid duration "soon": a duration is a whole number and a unit: 500ms, 30s, 5m, 24h, 7d (or combined: 1h30m)',
+    message: 'invalid duration "soon": a duration is a whole number and a unit: 500ms, 30s, 5m, 24h, 7d (or combined: 1h30m), at most 365d',
   },
   { path: 'steps[2].after[0]', code: 'UNKNOWN_STEP', message: 'unknown step "asses" (did you mean "assess"?)' },
   { path: 'steps[3].tool', code: 'UNKNOWN_TOOL', message: 'unknown tool "refnud_order" (did you mean "refund_order"?)' },

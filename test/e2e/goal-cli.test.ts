@@ -90,7 +90,7 @@ describe('trellis run --goal', () => {
     expect(waiting.pending[0].details).toContain('- order (tool): lookup_order {"orderId":"${input.orderId}"}');
     const human = await trellis(['status', runId]);
     expect(human.stdout).toContain('the plan:');
-    expect(human.stdout).toContain(`trellis approve ${runId} plan [--deny --comment "what to change"]`);
+    expect(human.stdout).toContain(`trellis approve ${runId} plan --by NAME [--deny --comment "what to change"]`);
 
     const denied = await trellis(['approve', runId, 'plan', '--deny', '--comment', 'say which order', '--by', 'bob']);
     expect(denied.code, denied.stderr).toBe(0);

@@ -54,10 +54,19 @@ async function until(check: () => Promise<boolean> | boolean, ms: number): Promi
 
 it('completes the run after the worker is killed mid-step, with the side effect made once', async () => {
   const first = startWorker();
-  const runId = await client.start({
+  const { runId } = await client.start({
     version: 1,
     name: 'charge',
-    steps: [{ id: 'charge', kind: 'tool', tool: 'charge_card', args: { amount: 42, confirmMs: 60_000 }, timeout: '3s', retry: { initialInterval: '100ms' } }],
+    steps: [
+      {
+        id: 'charge',
+        kind: 'tool',
+        tool: 'charge_card',
+        args: { amount: 42, confirmMs: 60_000 },
+        timeout: '3s',
+        retry: { initialInterval: '100ms' },
+      },
+    ],
     output: '${steps.charge.chargeId}',
   });
   const attempts = path.join(dir, 'attempts.txt');
@@ -72,7 +81,10 @@ it('completes the run after the worker is killed mid-step, with the side effect 
 
   const effects = (await readFile(path.join(dir, 'effects.txt'), 'utf8')).trim().split('\n');
   expect(effects).toHaveLength(1);
-  const tries = (await readFile(attempts, 'utf8')).trim().split('\n').map((l) => l.split(' '));
+  const tries = (await readFile(attempts, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' '));
   expect(tries.map((t) => t[1])).toEqual(['1', '2']);
   expect(new Set(tries.map((t) => t[0])).size).toBe(1); // one idempotency key
   expect(tries[0]![2]).not.toBe(tries[1]![2]); // two worker processes

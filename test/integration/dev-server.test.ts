@@ -8,13 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CLI_SOURCES,
-  DevServerError,
-  TemporalCliError,
-  locateTemporalCli,
-  startDevServer,
-} from '../../src/temporal/index.js';
+import { CLI_SOURCES, DevServerError, TemporalCliError, locateTemporalCli, startDevServer } from '../../src/temporal/index.js';
 import { connectClient, connectWorker, temporalNamespace } from '../helpers/temporal.js';
 
 const workflowsPath = fileURLToPath(new URL('../fixtures/echo-workflow.ts', import.meta.url));
@@ -26,9 +20,7 @@ describe('the shared dev server', () => {
     try {
       const taskQueue = `echo-${randomUUID()}`;
       const worker = await Worker.create({ connection, namespace: temporalNamespace(), taskQueue, workflowsPath });
-      const result = await worker.runUntil(
-        client.workflow.execute('echo', { taskQueue, workflowId: `echo-${randomUUID()}`, args: ['hello'] }),
-      );
+      const result = await worker.runUntil(client.workflow.execute('echo', { taskQueue, workflowId: `echo-${randomUUID()}`, args: ['hello'] }));
       expect(result).toBe('echo: hello');
     } finally {
       await connection.close();

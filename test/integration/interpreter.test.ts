@@ -36,7 +36,7 @@ async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_0
 
 describe('the refund flow', () => {
   it('waits for a person, then refunds when approved', async () => {
-    const runId = await h.client.start(refund, { input: { orderId: 'A1-broken' } });
+    const { runId } = await h.client.start(refund, { input: { orderId: 'A1-broken' } });
     const waiting = await waitFor(
       () => h.client.status(runId),
       (v) => v.status === 'waiting',
@@ -54,7 +54,7 @@ describe('the refund flow', () => {
   });
 
   it('skips the approval and the refund when nothing is damaged', async () => {
-    const runId = await h.client.start(refund, { input: { orderId: 'A2' } });
+    const { runId } = await h.client.start(refund, { input: { orderId: 'A2' } });
     const result = await h.client.result(runId);
     expect(result.output).toEqual({ refunded: false, reason: 'nothing wrong' });
     expect(result.steps.ok).toMatchObject({ status: 'skipped', reason: 'when is false: steps.assess.damaged' });
@@ -76,7 +76,7 @@ describe('scheduling', () => {
       ],
       '${steps.join.label}',
     );
-    const result = await h.client.result(await h.client.start(s));
+    const result = await (await h.client.start(s)).result();
     expect(result.output).toBe('abc');
     const windows = ['a', 'b', 'c'].map((id) => result.steps[id]!.output as { start: number; end: number });
     // Every pair overlaps: each started before the others ended.
@@ -96,7 +96,7 @@ describe('scheduling', () => {
       ],
       { a: '${steps.a}', b: '${steps.b == null}', d: '${steps.d.orderId}' },
     );
-    const result = await h.client.result(await h.client.start(s, { input: 'stop' }));
+    const result = await (await h.client.start(s, { input: 'stop' })).result();
     expect(result.steps.a).toMatchObject({ status: 'skipped', reason: 'when is false: input == "go"' });
     expect(result.steps.b).toMatchObject({ status: 'skipped', reason: 'step "a" was skipped' });
     expect(result.steps.c).toMatchObject({ status: 'skipped', reason: 'step "b" was skipped' });
@@ -109,7 +109,7 @@ describe('scheduling', () => {
       { id: 'ok', kind: 'tool', tool: 'lookup_order', args: { orderId: 'x' } },
       { id: 'bad', kind: 'tool', tool: 'flaky', args: { failures: 5 }, retry: { maxAttempts: 2, initialInterval: '50ms' } },
     ]);
-    await expect(h.client.result(await h.client.start(failing))).rejects.toThrow(/step "bad" failed: flaky failure/);
+    await expect((await h.client.start(failing)).result()).rejects.toThrow(/step "bad" failed: flaky failure/);
 
     const continuing = spec(
       'continues',
@@ -120,7 +120,7 @@ describe('scheduling', () => {
       ],
       { bad: '${steps.bad}', other: '${steps.other.orderId}' },
     );
-    const result = await h.client.result(await h.client.start(continuing));
+    const result = await (await h.client.start(continuing)).result();
     expect(result.steps.bad).toMatchObject({ status: 'failed', output: null });
     expect(result.steps.bad!.reason).toMatch(/flaky failure/);
     expect(result.steps.after_bad).toMatchObject({ status: 'skipped', reason: 'step "bad" failed' });
@@ -133,15 +133,16 @@ describe('scheduling', () => {
       [{ id: 'f', kind: 'tool', tool: 'flaky', args: { failures: 2 }, retry: { maxAttempts: 5, initialInterval: '50ms', backoffCoefficient: 1 } }],
       '${steps.f}',
     );
-    const runId = await h.client.start(s);
+    const { runId } = await h.client.start(s);
     const result = await h.client.result(runId);
     expect(result.output).toMatchObject({ attempt: 3 });
     expect(result.steps.f!.attempts).toBe(3);
     const keys = new Set(effects.filter((e) => e.tool === 'flaky').map((e) => e.idempotencyKey));
     expect(effects.filter((e) => e.tool === 'flaky').map((e) => e.attempt)).toEqual([1, 2, 3]);
     expect(keys.size).toBe(1);
-    // workflow id / run id / step id # a hash of the call (tool and args)
-    expect([...keys][0]).toMatch(new RegExp(`^${runId}/.+/f#[0-9a-z]{11}$`));
+    // run id / step id # a hash of the call (tool and args): no Temporal run id, so a run started again under the
+    // same id (by a client that allows it) has the same keys
+    expect([...keys][0]).toMatch(new RegExp(`^${runId}/f#[0-9a-z]{11}$`));
   });
 
   it('fails before any side effect when the worker lacks a tool', async () => {
@@ -149,14 +150,19 @@ describe('scheduling', () => {
       { id: 'a', kind: 'tool', tool: 'lookup_order', args: { orderId: 'x' } },
       { id: 'b', kind: 'tool', tool: 'no_such_tool', args: {} },
     ]);
-    await expect(h.client.result(await h.client.start(s))).rejects.toThrow(/no tool "no_such_tool"/);
+    // The client has no catalog here; the worker checks the run with its own and refuses it before any step.
+    await expect((await h.client.start(s)).result()).rejects.toMatchObject({
+      code: 'RUN_INVALID',
+      message: 'the run is invalid:\nspec.steps[1].tool: unknown tool "no_such_tool"',
+      run: { status: 'failed', problems: [{ path: 'spec.steps[1].tool', code: 'UNKNOWN_TOOL', message: 'unknown tool "no_such_tool"' }] },
+    });
     expect(effects).toEqual([]);
   });
 });
 
 describe('people', () => {
   it('a denial is an answer: the refund is skipped and the run completes', async () => {
-    const runId = await h.client.start(refund, { input: { orderId: 'A3-broken' } });
+    const { runId } = await h.client.start(refund, { input: { orderId: 'A3-broken' } });
     await waitFor(
       () => h.client.status(runId),
       (v) => v.status === 'waiting',
@@ -171,7 +177,7 @@ describe('people', () => {
 
   it('a timeout answers with onTimeout, or fails the run', async () => {
     const timeoutDeny = spec('timeout-deny', [{ id: 'ok', kind: 'approval', title: 'Go?', timeout: '1s' }], '${steps.ok}');
-    const denied = await h.client.result(await h.client.start(timeoutDeny));
+    const denied = await (await h.client.start(timeoutDeny)).result();
     expect(denied.output).toMatchObject({ approved: false, by: null, comment: 'no answer within 1s' });
 
     const timeoutApprove = spec(
@@ -179,10 +185,10 @@ describe('people', () => {
       [{ id: 'ok', kind: 'approval', title: 'Go?', timeout: '1s', onTimeout: 'approve' }],
       '${steps.ok.approved}',
     );
-    expect((await h.client.result(await h.client.start(timeoutApprove))).output).toBe(true);
+    expect((await (await h.client.start(timeoutApprove)).result()).output).toBe(true);
 
     const timeoutFail = spec('timeout-fail', [{ id: 'ok', kind: 'approval', title: 'Go?', timeout: '1s', onTimeout: 'fail' }]);
-    await expect(h.client.result(await h.client.start(timeoutFail))).rejects.toThrow(/step "ok" failed: no answer within 1s/);
+    await expect((await h.client.start(timeoutFail)).result()).rejects.toThrow(/step "ok" failed: no answer within 1s/);
   });
 
   it('the update refuses unknown steps, people not in approvers, and a second answer', async () => {
@@ -194,21 +200,24 @@ describe('people', () => {
       ],
       '${steps.ok.by}',
     );
-    const runId = await h.client.start(s);
+    const { runId } = await h.client.start(s);
     await waitFor(
       () => h.client.status(runId),
       (v) => v.status === 'waiting',
     );
     await expect(h.client.approve(runId, 'nope', { by: 'carol' })).rejects.toThrow('unknown step "nope"');
     await expect(h.client.approve(runId, 'ok', { by: 'mallory' })).rejects.toThrow('"mallory" may not answer step "ok" (approvers: carol, dave)');
-    await expect(h.client.approve(runId, 'ok')).rejects.toThrow(/an anonymous answer may not answer/);
+    await expect(h.client.approve(runId, 'ok')).rejects.toMatchObject({
+      refusal: 'anonymous',
+      message: expect.stringMatching(/takes an answer only with who gives it/),
+    });
     const view = await h.client.status(runId);
     expect(view.status).toBe('waiting');
     await h.client.approve(runId, 'ok', { by: 'dave' });
     await expect(h.client.approve(runId, 'ok', { by: 'carol' })).rejects.toThrow(/already decided \(approved by dave\)/);
-    await h.client.approve(runId, 'then');
+    await h.client.approve(runId, 'then', { by: 'erin' });
     expect((await h.client.result(runId)).output).toBe('dave');
-    await expect(h.client.approve(runId, 'then')).rejects.toThrow(/has ended \(completed\)/);
+    await expect(h.client.approve(runId, 'then', { by: 'erin' })).rejects.toThrow(/has ended \(completed\)/);
   });
 
   it('the policy gate: a tool whose policy needs a person does not run before the approval', async () => {
@@ -217,12 +226,20 @@ describe('people', () => {
       { id: 'order', kind: 'tool', tool: 'lookup_order', args: { orderId: 'big-1' } },
       { id: 'refund', kind: 'tool', tool: 'refund_order', args: { orderId: 'big-1', amount: '${steps.order.total}' } },
     ]);
-    const runId = await h.client.start(s);
+    const { runId } = await h.client.start(s);
     const waiting = await waitFor(
       () => h.client.status(runId),
       (v) => v.status === 'waiting',
     );
-    expect(waiting.pending).toEqual([expect.objectContaining({ step: 'refund', source: 'policy', title: 'Allow refund_order in step refund?' })]);
+    // What is asked, in full: the tool and its args.
+    expect(waiting.pending).toEqual([
+      {
+        step: 'refund',
+        source: 'policy',
+        title: 'Allow refund_order(orderId: "big-1", amount: 250) in step refund?',
+        details: '{"orderId":"big-1","amount":250}',
+      },
+    ]);
     expect(waiting.steps.refund!.status).toBe('waiting');
     await new Promise((r) => setTimeout(r, 300));
     expect(effects.some((e) => e.tool === 'refund_order')).toBe(false);
@@ -234,7 +251,7 @@ describe('people', () => {
 
   it("a tool with approval 'required' is gated every time; a denial skips it", async () => {
     const s = spec('required', [{ id: 'wipe', kind: 'tool', tool: 'delete_everything', args: {} }], { wiped: '${steps.wipe != null}' });
-    const runId = await h.client.start(s);
+    const { runId } = await h.client.start(s);
     await waitFor(
       () => h.client.status(runId),
       (v) => v.pending.some((p) => p.step === 'wipe'),
@@ -251,7 +268,7 @@ describe('people', () => {
       { id: 'ok', kind: 'approval', title: 'Wait forever?' },
       { id: 'after', kind: 'tool', tool: 'lookup_order', args: { orderId: 'x' }, after: ['ok'] },
     ]);
-    const runId = await h.client.start(s);
+    const { runId } = await h.client.start(s);
     await waitFor(
       () => h.client.status(runId),
       (v) => v.status === 'waiting',
@@ -280,7 +297,7 @@ describe('llm steps', () => {
     );
 
   it('re-asks once with the error when the reply is invalid, and accepts a fixed reply', async () => {
-    const result = await h.client.result(await h.client.start(ask('fixable')));
+    const result = await (await h.client.start(ask('fixable'))).result();
     expect(result.output).toBe('yes');
     const calls = h.mock.requests.filter((r) => JSON.stringify(r.messages).includes('Judge case fixable'));
     expect(calls).toHaveLength(2);
@@ -289,7 +306,7 @@ describe('llm steps', () => {
   });
 
   it('fails clearly when the re-ask is invalid too', async () => {
-    await expect(h.client.result(await h.client.start(ask('hopeless')))).rejects.toThrow(
+    await expect((await h.client.start(ask('hopeless'))).result()).rejects.toThrow(
       /step "judge" failed: the model's reply did not match the output schema after one re-ask: verdict: expected one of "yes", "no"/,
     );
   });
@@ -297,14 +314,19 @@ describe('llm steps', () => {
 
 describe('inspection in the Temporal UI', () => {
   it('names the run, every activity and timer, and says what it waits for', async () => {
-    const runId = await h.client.start(refund, { input: { orderId: 'A9-broken' } });
+    const { runId } = await h.client.start(refund, { input: { orderId: 'A9-broken' } });
     await waitFor(
       () => h.client.status(runId),
       (v) => v.status === 'waiting',
     );
     const handle = h.client.temporal.workflow.getHandle(runId);
     const metadata = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
-    expect(metadata.currentDetails).toBe('Waiting for a person: ok (Refund 40 on order A9-broken?)');
+    expect(metadata.currentDetails).toMatch(
+      new RegExp(
+        '^\\*\\*Waiting for a person\\*\\*\n\n- \\*\\*ok\\*\\* \\(approval\\): Refund 40 on order A9-broken\\?\n  - deadline: \\d{4}-.+Z\n' +
+          `  - answer: \`trellis approve ${runId} ok --by NAME\``,
+      ),
+    );
     const description = await handle.describe();
     expect(await description.staticSummary()).toBe('refund-damaged-order: Refund an order when the customer reports damage.');
     expect(await description.staticDetails()).toContain('"orderId": "A9-broken"');
@@ -316,12 +338,14 @@ describe('inspection in the Temporal UI', () => {
     const summaries = (history.events ?? [])
       .filter((e) => e.userMetadata?.summary)
       .map((e) => defaultPayloadConverter.fromPayload(e.userMetadata!.summary!) as string);
-    // The run's own summary, then each activity and timer (a timer's summary shows on its start and its cancel).
+    // The run's own summary, then each activity and timer (a timer's summary shows on its start and its cancel):
+    // the wait for a person is an activity of its own, with what is asked, and its deadline a timer.
     expect([...new Set(summaries)]).toEqual([
       'refund-damaged-order: Refund an order when the customer reports damage.',
       'tool lookup_order',
       'llm assess',
-      'approval ok: Refund 40 on order A9-broken?',
+      'waiting for a person: ok: Refund 40 on order A9-broken?',
+      'deadline of ok (then deny): Refund 40 on order A9-broken?',
       'tool refund_order',
     ]);
   });

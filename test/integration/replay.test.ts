@@ -145,7 +145,7 @@ describe('replay', () => {
       try {
         for (const r of recorded.filter((x) => !only || only.includes(x.name))) {
           const id = `replay-${r.name}-${Date.now()}`;
-          const runId = r.goal ? await h.client.startGoal(r.goal, { id }) : await h.client.start(r.spec!, { input: r.input, id });
+          const { runId } = r.goal ? await h.client.startGoal(r.goal, { id }) : await h.client.start(r.spec!, { input: r.input, id });
           if (r.drive) {
             await r.drive(async (step, by, approved = true, comment) => {
               for (let i = 0; i < 100 && !(await h.client.status(runId)).pending.some((p) => p.step === step); i++)

@@ -69,7 +69,7 @@ export function when(id: string, condition: string, extra: Fields = {}): Doc {
 }
 
 /** The design document's example: valid with CATALOG. */
-/** The refund flow of DESIGN.md, as examples/refund.json has it (a fresh copy each call). */
+/** The refund flow of the README, as examples/refund.json has it (a fresh copy each call). */
 export function refundSpec(): Doc {
   return JSON.parse(readFileSync(new URL('../../examples/refund.json', import.meta.url), 'utf8')) as Doc;
 }

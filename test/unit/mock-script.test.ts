@@ -25,7 +25,8 @@ describe('mock-llm scripts', () => {
     expect(() => parseMockScript({})).toThrow(MockScriptError);
     expect(() => parseMockScript([{ match: '(', reply: 'x' }])).toThrow(/\[0\]\.match: not a valid regular expression: "\("/);
     expect(() => parseMockScript([{ match: 'a', reply: 'x', status: 200 }])).toThrow(/\[0\]\.status/);
-    expect(() => parseMockScript([{ match: 'a' }])).toThrow('rule 0: needs "reply", "status" or "toolCalls"');
+    expect(() => parseMockScript([{ match: 'a' }])).toThrow('rule 0: needs "reply", "status", "toolCalls" or "body"');
+    expect(() => parseMockScript([{ match: 'a', body: {}, reply: 'x' }])).toThrow('rule 0: "body" is the whole response, so it cannot also have');
     expect(() => parseMockScript([{ match: 'a', reply: 'x', tiems: 2 }])).toThrow(/tiems/);
   });
 

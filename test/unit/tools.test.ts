@@ -1,5 +1,5 @@
 /**
- * defineTool, isTool, needsApproval, the catalog the validator and the planner read (JSON Schemas), and loading
+ * defineTool, isTool, policyVerdict, the catalog the validator and the planner read (JSON Schemas), and loading
  * a tools module (real files, imported as the CLI and the worker import them).
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -14,7 +14,7 @@ import {
   describeTool,
   isTool,
   loadToolsModule,
-  needsApproval,
+  policyVerdict,
   TOOL_BRAND,
   toolCatalog,
   ToolDefinitionError,
@@ -107,15 +107,27 @@ describe('isTool', () => {
   });
 });
 
-describe('needsApproval', () => {
-  it("'required' always, a function when it returns true, never without approval", () => {
-    expect(needsApproval(refund({ approval: 'required' }), {})).toBe(true);
+describe('policyVerdict', () => {
+  const needs = (tool: Tool, args: unknown) => policyVerdict(tool, args).needsApproval;
+
+  it("'required' always, a function unless it returns false, never without approval", () => {
+    expect(needs(refund({ approval: 'required' }), {})).toBe(true);
     const conditional = refund();
-    expect(needsApproval(conditional, { orderId: 'o', amount: 150 })).toBe(true);
-    expect(needsApproval(conditional, { orderId: 'o', amount: 100 })).toBe(false);
-    expect(needsApproval(refund({ approval: undefined }), { amount: 1e9 })).toBe(false);
-    // Only `true` counts: a truthy value is not an approval policy answer.
-    expect(needsApproval(refund({ approval: (() => 1) as never }), {})).toBe(false);
+    expect(needs(conditional, { orderId: 'o', amount: 150 })).toBe(true);
+    expect(needs(conditional, { orderId: 'o', amount: 100 })).toBe(false);
+    expect(needs(refund({ approval: undefined }), { amount: 1e9 })).toBe(false);
+  });
+
+  it('fails closed: anything but a plain false asks a person, and a throw says what it threw', () => {
+    for (const answer of [1, 'yes', 'no', 0, null, undefined, {}, Promise.resolve(false)]) {
+      expect(needs(refund({ approval: (() => answer) as never }), {}), String(answer)).toBe(true);
+    }
+    const throwing = refund({
+      approval: () => {
+        throw new Error('no amount');
+      },
+    });
+    expect(policyVerdict(throwing, {})).toEqual({ needsApproval: true, error: 'no amount' });
   });
 });
 

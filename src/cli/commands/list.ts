@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import type { RunStatus } from '../../engine/state.js';
+import { RUN_STATUSES, type RunStatus } from '../../engine/state.js';
 import { withClient } from '../client.js';
 import { UsageError } from '../io.js';
 
-const STATUSES: RunStatus[] = ['running', 'waiting', 'completed', 'failed', 'cancelled'];
+const STATUSES: readonly RunStatus[] = RUN_STATUSES;
 
 export function registerList(program: Command): void {
   program

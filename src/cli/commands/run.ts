@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { TrellisClient } from '../../client/index.js';
+import { TrellisRunError } from '../../client/errors.js';
 import { formatProblem, validateSpecText } from '../../spec/index.js';
 import { inputProblems } from '../../spec/input.js';
 import type { Budget } from '../../spec/schema.js';
@@ -45,7 +46,7 @@ export function registerRun(program: Command): void {
       const budget = parseBudget(opts);
       const input = await parseInput(opts.input);
       const common = { ...(opts.id !== undefined && { id: opts.id }), ...(budget && { budget }) };
-      let start: (client: TrellisClient) => Promise<string>;
+      let start: (client: TrellisClient) => Promise<{ runId: string }>;
       if (opts.goal !== undefined) {
         const goal = opts.goal;
         start = (client) => client.startGoal(goal, { ...common, ...(input !== undefined && { input }), ...(opts.review && { review: true }) });
@@ -64,7 +65,7 @@ export function registerRun(program: Command): void {
         start = (client) => client.start(valid.spec, { input, ...common, ...(tools ? { tools } : {}) });
       }
       await withClient(async (client) => {
-        const runId = await start(client);
+        const { runId } = await start(client);
         if (!opts.wait) {
           const hint = opts.review ? `; approve its plan with: trellis approve ${runId} plan` : '';
           process.stdout.write(opts.json ? `${JSON.stringify({ runId, status: 'running', output: null })}\n` : `started ${runId}${hint}\n`);
@@ -79,14 +80,14 @@ export function registerRun(program: Command): void {
               : `completed\n${JSON.stringify(result.output, null, 2)}\n`,
           );
         } catch (e) {
-          const view = await client.status(runId).catch(() => undefined);
-          const status = view?.status === 'cancelled' ? 'cancelled' : 'failed';
+          if (!(e instanceof TrellisRunError)) throw e;
+          const { status } = e.run;
           if (opts.json) {
-            process.stdout.write(`${JSON.stringify({ runId, status, output: null, error: (e as Error).message })}\n`);
+            process.stdout.write(`${JSON.stringify({ runId, status, output: null, error: e.message, code: e.code })}\n`);
             process.exitCode = exitFor(status);
             return;
           }
-          throw new WorkFailed(`${status}: ${(e as Error).message}`);
+          throw new WorkFailed(`${status}: ${e.message}`);
         }
       });
     });

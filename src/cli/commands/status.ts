@@ -6,53 +6,21 @@ import { withClient } from '../client.js';
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description("a run's status, each step's status and output, and the approvals it waits for")
+    .description("a run's status, each step's status and output, and the approvals it waits for (an ended run's needs no worker)")
     .argument('<run>', 'the run id')
-    .option('--json', 'print { "runId", "status", "steps": { id: { "status", "output" } }, "pending": [{ "step", "title" }], "output" }')
+    .option(
+      '--json',
+      'print the status view: { "runId", "status", "steps": { id: { "status", "output", ... } }, "pending", "output", ... } (trellis schema --status)',
+    )
     .addHelpText('after', '\nExample:\n  $ trellis status refund-damaged-order-1a2b3c4d --json')
     .action(async (run: string, opts: { json?: boolean }) => {
       await withClient(async (client) => {
         const view = await client.status(run);
         if (opts.json) {
-          const steps = Object.fromEntries(
-            Object.entries(view.steps).map(([id, s]) => [
-              id,
-              {
-                status: s.status,
-                output: s.output,
-                ...(s.reason && { reason: s.reason }),
-                attempts: s.attempts,
-                ...(s.tokens && { tokens: s.tokens }),
-                ...(s.run && { run: s.run }),
-              },
-            ]),
-          );
-          const pending = view.pending.map((p) => ({
-            step: p.step,
-            title: p.title,
-            ...(p.details && { details: p.details }),
-            ...(p.approvers && { approvers: p.approvers }),
-            ...(p.deadline && { deadline: p.deadline }),
-          }));
-          const goal =
-            view.goal !== undefined
-              ? { goal: view.goal, ...(view.spec && { spec: view.spec }), ...(view.earlierPlans && { earlierPlans: view.earlierPlans }) }
-              : {};
-          const json = {
-            runId: view.workflowId,
-            status: view.status,
-            steps,
-            pending,
-            output: view.output,
-            ...(view.error && { error: view.error }),
-            tokens: view.tokens,
-            executed: view.executed,
-            ...goal,
-          };
-          process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
           return;
         }
-        const lines = [`${view.workflowId} (${view.name}): ${view.status}${view.error ? ` — ${view.error}` : ''}`];
+        const lines = [`${view.runId} (${view.name}): ${view.status}${view.error ? ` — ${view.error}` : ''}`];
         if (view.goal !== undefined) lines.push(`  goal: ${view.goal}`);
         for (const earlier of view.earlierPlans ?? []) {
           const { step, comment } = earlier.replacedBecause;
@@ -63,10 +31,13 @@ export function registerStatus(program: Command): void {
         for (const [id, s] of Object.entries(view.steps)) lines.push(stepLine(id, s, '  '));
         for (const p of view.pending) {
           if (p.source === 'plan' && p.details) lines.push(`  the plan:\n${p.details.replace(/^/gm, '    ')}`);
+          else if (p.details) lines.push(`  asks: ${oneLine(p.details, 200)}`);
           const who = p.approvers ? ` (approvers: ${p.approvers.join(', ')})` : '';
+          const until = p.deadline ? ` (until ${p.deadline})` : '';
           const deny = p.source === 'plan' ? '[--deny --comment "what to change"]' : '[--deny]';
-          lines.push(`  waiting for a person: ${p.step}: ${p.title}${who}\n    trellis approve ${view.workflowId} ${p.step} ${deny} [--by NAME]`);
+          lines.push(`  waiting for a person: ${p.step}: ${p.title}${who}${until}\n    trellis approve ${view.runId} ${p.step} --by NAME ${deny}`);
         }
+        for (const r of view.refused ?? []) lines.push(`  refused answer (${r.via}, ${r.at}${r.by ? `, by ${r.by}` : ''}): ${r.code}: ${r.message}`);
         if (view.status === 'completed') lines.push(`  output: ${JSON.stringify(view.output)}`);
         process.stdout.write(`${lines.join('\n')}\n`);
       });
@@ -76,7 +47,9 @@ export function registerStatus(program: Command): void {
 function stepLine(id: string, s: StepState, indent: string): string {
   const detail =
     s.status === 'completed'
-      ? ` ${oneLine(JSON.stringify(s.output) ?? 'null', 80)}`
+      ? s.omitted !== undefined
+        ? ` (output of ${s.omitted.toLocaleString('en-US')} bytes left out: over the payload limit)`
+        : ` ${oneLine(JSON.stringify(s.output) ?? 'null', 80)}`
       : s.reason
         ? ` (${s.reason})`
         : s.run
