@@ -50,9 +50,19 @@ export async function parseInput(text: string | undefined): Promise<unknown> {
       throw new UsageError(`cannot read the input file ${text.slice(1)}`);
     });
   }
+  let value: unknown;
   try {
-    return JSON.parse(source);
+    value = JSON.parse(source);
   } catch (e) {
     throw new UsageError(`--input is not JSON: ${(e as Error).message}`);
   }
+  // 1e309 parses as Infinity, which would reach the run as null: say so instead.
+  const { formatPath, nonFiniteNumbers } = await import('../spec/index.js');
+  const bad = nonFiniteNumbers(value);
+  if (bad.length > 0) {
+    throw new UsageError(
+      `--input: ${bad.map((p) => formatPath(['input', ...p])).join(', ')}: a number too large for JSON (it reads as Infinity); write a smaller number, or a string`,
+    );
+  }
+  return value;
 }

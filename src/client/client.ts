@@ -33,7 +33,9 @@ import type {
 } from '../engine/messages.js';
 import type { RunStatus } from '../engine/state.js';
 import type { ToolCatalog } from '../spec/catalog.js';
-import { formatProblem } from '../spec/problems.js';
+import { describe } from '../spec/describe.js';
+import { nonFiniteNumbers } from '../spec/parse.js';
+import { compareProblems, formatProblem, problem, type PathSegment } from '../spec/problems.js';
 import { inputProblems } from '../spec/input.js';
 import type { Budget, Spec } from '../spec/schema.js';
 import { validateSpec } from '../spec/validate.js';
@@ -378,12 +380,20 @@ function optionsArg(options: { maxParallel?: number; budget?: Budget }): { optio
 }
 
 function checkInput(spec: Spec, input: unknown): void {
-  const problems = inputProblems(spec.input, input);
+  // Infinity and NaN would travel as null: they are not JSON.
+  const problems = [
+    ...nonFiniteNumbers(input).map((p) => problem('TYPE', ['input', ...p], `${describe(pathValue(input, p))}: not a number JSON can hold`)),
+    ...inputProblems(spec.input, input),
+  ].sort(compareProblems);
   if (problems.length > 0) throw new TrellisClientError('INPUT_INVALID', `invalid input:\n${problems.map(formatProblem).join('\n')}`, problems);
 }
 
 function goalRecord(r: GoalRecord): GoalRecord {
   return { ...(r.goal !== undefined && { goal: r.goal }), ...(r.spec && { spec: r.spec }), ...(r.earlierPlans && { earlierPlans: r.earlierPlans }) };
+}
+
+function pathValue(value: unknown, path: PathSegment[]): unknown {
+  return path.reduce<unknown>((v, key) => (v as Record<PathSegment, unknown>)[key], value);
 }
 
 /** The fields every view of a run has, from Temporal's description of it. */

@@ -165,6 +165,12 @@ describe('trellis run, status, approve', () => {
     const notJson = await trellis(['run', 'examples/refund.json', '--input', '{orderId']);
     expect(notJson.code).toBe(2);
     expect(notJson.stderr).toMatch(/^trellis: --input is not JSON/);
+    // 1e309 parses as Infinity, which used to read as "expected number, got number null", or travel as null.
+    const huge = await trellis(['run', 'examples/refund.json', '--input', '{"orderId":"A-1","tip":1e309}']);
+    expect(huge.code).toBe(2);
+    expect(huge.stderr.trim()).toBe(
+      'trellis: --input: input.tip: a number too large for JSON (it reads as Infinity); write a smaller number, or a string',
+    );
   });
 });
 

@@ -476,6 +476,14 @@ describe('data is plain data', () => {
 });
 
 describe('smaller things', () => {
+  it('an input holding Infinity or NaN starts nothing: JSON would carry it as null', async () => {
+    await expect(h.client.start(gatedRefund, { input: { tip: Infinity, rate: NaN } })).rejects.toMatchObject({
+      code: 'INPUT_INVALID',
+      message:
+        'invalid input:\ninput.rate: NaN (not a number): not a number JSON can hold\ninput.tip: a number too large for JSON (Infinity): not a number JSON can hold',
+    });
+  });
+
   it('an empty reply from the model endpoint fails the step, saying what came back', async () => {
     const id = newId('empty');
     await startRaw('trellisRun', id, h.taskQueue, { spec: spec('empty', [{ id: 'ask', kind: 'llm', prompt: 'Answer with nothing' }]) });
