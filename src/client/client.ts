@@ -38,7 +38,7 @@ import { nonFiniteNumbers } from '../spec/parse.js';
 import { compareProblems, formatProblem, problem, type PathSegment } from '../spec/problems.js';
 import { inputProblems } from '../spec/input.js';
 import type { Budget, Spec } from '../spec/schema.js';
-import { validateSpec } from '../spec/validate.js';
+import { validateSpec } from '../spec/validate/index.js';
 import { hasStatusAttribute, STATUS_SEARCH_ATTRIBUTE } from '../temporal/status-attribute.js';
 import { decideUpdate, FINAL_VIEW_MEMO, GOAL_WORKFLOW_TYPE, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions.js';
 import { TrellisClientError, TrellisRunError, type RunErrorCode } from './errors.js';

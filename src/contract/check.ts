@@ -7,13 +7,14 @@
 import { z } from 'zod';
 import type { RunProblem } from '../engine/messages.js';
 import { inputProblems } from '../spec/input.js';
-import { describe } from '../spec/schema-check.js';
-import { formatPath, type PathSegment, type Problem } from '../spec/problems.js';
+import { describe } from '../spec/describe.js';
+import { zodIssueProblems } from '../spec/zod-issues.js';
+import { formatPath, type Problem } from '../spec/problems.js';
 import type { Spec } from '../spec/schema.js';
 import type { ToolCatalog } from '../spec/catalog.js';
 import type { SpecLibrary } from '../spec/uses.js';
 import { specsCalled } from '../spec/uses.js';
-import { validateSpec } from '../spec/validate.js';
+import { validateSpec } from '../spec/validate/index.js';
 import { GoalArgsSchema, RunArgsSchema } from './schemas.js';
 
 // The spec is checked by the validator, whose messages are the ones users know; the rest of the argument by zod.
@@ -67,34 +68,7 @@ export function checkGoalArgs(raw: unknown): RunProblem[] {
 
 function shellProblems(schema: z.ZodType, raw: Record<string, unknown>): RunProblem[] {
   const parsed = schema.safeParse(raw, { reportInput: true });
-  return parsed.success ? [] : parsed.error.issues.flatMap(issueProblems);
-}
-
-/** A zod issue as problems a person reads: which field, what was expected, what came. */
-function issueProblems(issue: z.core.$ZodIssue): RunProblem[] {
-  const path = issue.path as PathSegment[];
-  const at = (p: PathSegment[]) => formatPath(p);
-  const input = (issue as { input?: unknown }).input;
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return issue.keys.map((k) => ({ path: at([...path, k]), code: 'SHAPE', message: `unknown field ${JSON.stringify(k.slice(0, 60))}` }));
-    case 'invalid_type':
-      return [
-        {
-          path: at(path),
-          code: 'SHAPE',
-          message: input === undefined ? `missing; expected ${issue.expected}` : `expected ${issue.expected}, got ${describe(input)}`,
-        },
-      ];
-    case 'too_small':
-    case 'too_big': {
-      const bound = issue.code === 'too_small' ? `at least ${issue.minimum}` : `at most ${issue.maximum}`;
-      const unit = issue.origin === 'string' ? ' characters' : issue.origin === 'array' ? ' items' : '';
-      return [{ path: at(path), code: 'SHAPE', message: `must be ${bound}${unit}, got ${describe(input)}` }];
-    }
-    default:
-      return [{ path: at(path), code: 'SHAPE', message: `${issue.message}${input === undefined ? '' : `, got ${describe(input)}`}` }];
-  }
+  return parsed.success ? [] : under('', zodIssueProblems(parsed.error.issues, { schema }));
 }
 
 function under(root: string, problems: readonly Problem[]): RunProblem[] {

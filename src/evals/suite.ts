@@ -5,10 +5,10 @@
  */
 import { z } from 'zod';
 import { parseSpecText } from '../spec/parse.js';
-import { compareProblems, formatPath, formatProblem, problem, type PathSegment, type Problem } from '../spec/problems.js';
-import { describe } from '../spec/schema-check.js';
+import { compareProblems, formatPath, formatProblem } from '../spec/problems.js';
 import type { ToolCatalog } from '../spec/catalog.js';
 import { didYouMean } from '../spec/suggest.js';
+import { zodIssueProblems } from '../spec/zod-issues.js';
 
 const toolName = z.string().min(1);
 
@@ -59,12 +59,6 @@ export type Suite = z.infer<typeof SuiteSchema>;
 
 export type SuiteParse = { ok: true; suite: Suite } | { ok: false; problems: string[] };
 
-const FIELDS: Record<string, string[]> = {
-  suite: Object.keys(SuiteSchema.shape),
-  case: Object.keys(CaseSchema.shape),
-  expect: Object.keys(ExpectSchema.shape),
-};
-
 /** Suite text (YAML or JSON) to a suite, or one "path: message" line per problem. */
 export function parseSuite(text: string, filename?: string): SuiteParse {
   const parsed = parseSpecText(text, filename === undefined ? {} : { filename });
@@ -77,7 +71,7 @@ export function checkSuite(value: unknown): SuiteParse {
   const r = SuiteSchema.safeParse(value, { reportInput: true });
   if (r.success) return { ok: true, suite: r.data };
   // Sorted by path, as the validator sorts a spec's problems.
-  return { ok: false, problems: r.error.issues.flatMap(issueProblems).sort(compareProblems).map(formatProblem) };
+  return { ok: false, problems: zodIssueProblems(r.error.issues, { schema: SuiteSchema }).sort(compareProblems).map(formatProblem) };
 }
 
 /** Tool names in expectations that the catalog lacks: a typo there would make a case pass or fail for nothing. */
@@ -95,46 +89,4 @@ export function checkSuiteTools(suite: Suite, catalog: ToolCatalog): string[] {
     }
   });
   return out;
-}
-
-function issueProblems(issue: z.core.$ZodIssue): Problem[] {
-  const path = issue.path as PathSegment[];
-  const at = (message: string, p: PathSegment[] = path) => problem('SHAPE', p, message);
-  const input = (issue as { input?: unknown }).input;
-  switch (issue.code) {
-    case 'unrecognized_keys': {
-      const known = FIELDS[fieldsOf(path)] ?? [];
-      return issue.keys.map((key) => at(`unknown field "${key}"${didYouMean(key, known)}`, [...path, key]));
-    }
-    case 'invalid_type':
-      return [
-        at(input === undefined ? `missing; expected ${article(issue.expected)}` : `expected ${article(issue.expected)}, got ${describe(input)}`),
-      ];
-    case 'too_small':
-      if (issue.origin === 'string' && issue.minimum === 1) return [at('must not be empty')];
-      if (issue.origin === 'array') return [at(`needs at least ${issue.minimum} item${issue.minimum === 1 ? '' : 's'}`)];
-      return [at(`must be at least ${issue.minimum}, got ${describe(input)}`)];
-    default:
-      return [at(issue.message)];
-  }
-}
-
-/** Which object a path ends in: the suite, a case, or a case's expect. */
-function fieldsOf(path: PathSegment[]): string {
-  if (path.length === 0) return 'suite';
-  if (path[path.length - 1] === 'expect') return 'expect';
-  if (path.length === 2 && path[0] === 'cases') return 'case';
-  return '';
-}
-
-function article(type: string): string {
-  const names: Record<string, string> = {
-    int: 'a whole number',
-    number: 'a number',
-    string: 'a string',
-    boolean: 'true or false',
-    object: 'an object',
-    array: 'a list',
-  };
-  return names[type] ?? type;
 }

@@ -9,7 +9,7 @@ import { libraryCallCycles } from '../spec/call-cycles.js';
 import { formatProblem } from '../spec/problems.js';
 import { SPEC_NAME_PATTERN, type Spec } from '../spec/schema.js';
 import { specsCalled } from '../spec/uses.js';
-import { validateSpec, validateSpecText } from '../spec/validate.js';
+import { validateSpec, validateSpecText } from '../spec/validate/index.js';
 
 export const DEFAULT_SPECS_DIR = 'specs';
 const EXTENSIONS = ['.json', '.yaml', '.yml'];

@@ -16,7 +16,7 @@ import { formatProblem, problem, type Problem } from '../spec/problems.js';
 import type { Spec } from '../spec/schema.js';
 import { inputProblems } from '../spec/input.js';
 import type { SpecLibrary } from '../spec/uses.js';
-import { validateSpec } from '../spec/validate.js';
+import { validateSpec } from '../spec/validate/index.js';
 import { catalogText } from './catalog-text.js';
 import type { PlannerSchema } from './config.js';
 

@@ -14,6 +14,6 @@ export * from './uses.js';
 export * from './call-cycles.js';
 export * from './step-output.js';
 export * from './parse.js';
-export * from './validate.js';
+export * from './validate/index.js';
 export * from './mermaid.js';
 export { specJsonSchema, specJsonSchemaForModels, specOutlineJsonSchema } from './json-schema.js';

@@ -253,7 +253,7 @@ describe('the worker checks what it is given', () => {
       [
         'options',
         { spec: gatedRefund, options: { maxParallel: 'lots', statusSearchAttribute: 'X' } },
-        /options\.maxParallel: expected number.*\noptions\.statusSearchAttribute: unknown field/s,
+        /options\.maxParallel: expected a number.*\noptions\.statusSearchAttribute: unknown field/s,
       ],
       ['null', null, /\(root\): the argument is an object \{ spec, input, options \}, got null/],
     ];

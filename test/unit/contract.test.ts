@@ -97,7 +97,7 @@ describe('the worker checks a run argument', () => {
 
   it('a goal argument: the goal, and no unknown field', () => {
     expect(checkGoalArgs({ goal: '   ' })).toEqual([{ path: 'goal', code: 'SHAPE', message: 'is empty: say what the run should achieve' }]);
-    expect(checkGoalArgs({ goal: 'g', review: 'yes' })).toEqual([{ path: 'review', code: 'SHAPE', message: 'expected boolean, got string "yes"' }]);
+    expect(checkGoalArgs({ goal: 'g', review: 'yes' })).toEqual([{ path: 'review', code: 'SHAPE', message: 'expected true or false, got string "yes"' }]);
     expect(checkGoalArgs([])).toEqual([
       { path: '(root)', code: 'SHAPE', message: 'the argument is an object { goal, input, review, options }, got an array' },
     ]);
