@@ -5,7 +5,9 @@
  * in src/contract/decision.ts gives the same verdicts (a test holds them together) and the JSON Schema.
  */
 import { describe } from '../spec/describe.js';
+import { oneLine } from '../spec/text.js';
 import type { ApprovalDecision } from './messages.js';
+import { ENDED_RUN, type RunStatus, type StepState } from './state.js';
 
 /** Why an answer was refused. Lower case: they are data in a failure's details, read by clients in any language. */
 export const REFUSAL_CODES = ['not_waiting', 'not_an_approver', 'already_decided', 'malformed', 'anonymous'] as const;
@@ -48,6 +50,38 @@ export function readDecision(value: unknown): { ok: true; decision: ApprovalDeci
     decision[name] = v;
   }
   return { ok: true, decision };
+}
+
+/** What the run knows when an answer comes: its status, the step's gate (if it waits) and decision, its steps. */
+export interface AnswerContext {
+  status: RunStatus;
+  gate: { approvers?: string[] } | undefined;
+  decision: { approved: boolean; by: string | null } | undefined;
+  steps: Readonly<Record<string, StepState>>;
+}
+
+/** Why this well-formed answer may not be taken now; undefined when it may. */
+export function refusalFor(d: ApprovalDecision, at: AnswerContext): Refusal | undefined {
+  if (ENDED_RUN.has(at.status)) return { code: 'not_waiting', message: `the run has ended (${at.status}): step "${d.step}" takes no answer` };
+  const { gate, decision } = at;
+  if (!gate) {
+    const state = Object.hasOwn(at.steps, d.step) ? at.steps[d.step] : undefined;
+    const message = state
+      ? `step "${d.step}" is not waiting for a person (it is ${state.status})`
+      : `unknown step "${oneLine(d.step, 64)}" (steps: ${oneLine(Object.keys(at.steps).join(', '), 200)})`;
+    return { code: 'not_waiting', message };
+  }
+  if (decision) {
+    const how = `${decision.approved ? 'approved' : 'denied'} by ${decision.by ?? 'the timeout'}`;
+    return { code: 'already_decided', message: `step "${d.step}" was already decided (${how})` };
+  }
+  if (d.by === undefined) {
+    return { code: 'anonymous', message: `step "${d.step}" takes an answer only with who gives it: set "by" (trellis approve ... --by NAME)` };
+  }
+  if (gate.approvers && !gate.approvers.includes(d.by)) {
+    return { code: 'not_an_approver', message: `"${oneLine(d.by, 80)}" may not answer step "${d.step}" (approvers: ${gate.approvers.join(', ')})` };
+  }
+  return undefined;
 }
 
 function field(o: Record<string, unknown>, name: string): unknown {

@@ -4,6 +4,7 @@
  * was) rather than exceed what Temporal accepts. Pure, so workflow code uses it.
  */
 import { utf8Length } from '../spec/utf8.js';
+import type { RunView } from './messages.js';
 import type { StepState } from './state.js';
 
 /** Temporal's own limits, which Trellis's defaults stay well under. */
@@ -36,4 +37,20 @@ export function fitSteps(steps: Readonly<Record<string, StepState>>, maxBytes: n
     total -= bytes - 4 - (11 + String(bytes).length); // the output became null, and ,"omitted":N was added
   }
   return out;
+}
+
+/**
+ * The view within `maxBytes`: the largest step outputs are left out first (each saying its size), then replaced
+ * plans and the plan itself, then the output.
+ */
+export function fitView(view: RunView, maxBytes: number): RunView {
+  if (jsonBytes(view) <= maxBytes) return view;
+  const { steps, ...rest } = view;
+  if (rest.earlierPlans && jsonBytes(rest) > maxBytes / 2) rest.earlierPlans = rest.earlierPlans.map((p) => ({ ...p, steps: {} }));
+  if (rest.spec && jsonBytes(rest) > maxBytes / 2) delete rest.spec;
+  if (jsonBytes(rest) > maxBytes / 2) {
+    rest.output = null;
+    rest.error ??= `the output (${jsonBytes(view.output)} bytes) is left out of this view: it is over the payload limit`;
+  }
+  return { ...rest, steps: fitSteps(steps, Math.max(0, maxBytes - jsonBytes(rest))) };
 }

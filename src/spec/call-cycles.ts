@@ -5,7 +5,7 @@
  */
 import { findCycles } from './graph.js';
 import { problem, type Problem } from './problems.js';
-import type { CallStep, Spec } from './schema.js';
+import type { CallStep } from './schema.js';
 import { specsCalled, type SpecLibrary } from './uses.js';
 
 /** name -> names of the library's specs that its call steps run (a name the library lacks is no edge). */

@@ -34,3 +34,16 @@ function durationMs(text: string): number | undefined {
 }
 
 export const DURATION_HELP = 'a duration is a whole number and a unit: 500ms, 30s, 5m, 24h, 7d (or combined: 1h30m), at most 365d';
+
+/** Milliseconds as the shortest duration text that reads them exactly: `86400000` is `1d`, `1500` is `1500ms`. */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [
+    ['d', UNIT_MS.d],
+    ['h', UNIT_MS.h],
+    ['m', UNIT_MS.m],
+    ['s', UNIT_MS.s],
+  ] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}

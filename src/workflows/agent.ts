@@ -9,7 +9,8 @@ import * as wf from '@temporalio/workflow';
 import type { AgentMessage, AgentToolCall, AgentTurnCall } from '../engine/messages.js';
 import type { ResolvedStep } from '../engine/schedule.js';
 import { addTokens } from '../engine/state.js';
-import { BudgetExceeded, Withdrawn } from './session.js';
+import { BudgetExceeded } from './budget.js';
+import { Withdrawn } from './session.js';
 import { activityOptions, callTool, checkPayload, describeError, GateDenied, inLanes, type StepContext } from './step-context.js';
 
 type AgentStep = Extract<ResolvedStep, { kind: 'agent' }>;
@@ -32,7 +33,7 @@ export async function runAgent(ctx: StepContext, agent: AgentStep): Promise<unkn
   let asked: string[] = [];
   for (let turn = 1; turn <= agent.maxTurns; turn++) {
     if (ctx.session.stopping()) throw new Withdrawn();
-    ctx.session.checkTokens(`turn ${turn} of agent step "${ctx.id}"`);
+    ctx.session.budget.checkTokens(`turn ${turn} of agent step "${ctx.id}"`);
     const size = JSON.stringify(messages).length;
     if (size > MAX_CONVERSATION_CHARS) {
       throw wf.ApplicationFailure.nonRetryable(
@@ -53,7 +54,7 @@ export async function runAgent(ctx: StepContext, agent: AgentStep): Promise<unkn
     const reply = await ctx.acts.callAgentTurn.executeWithOptions(activityOptions(ctx.step, `agent ${ctx.id} turn ${turn}`), [call]);
     state.attempts += reply.attempt;
     state.tokens = addTokens(state.tokens, reply.tokens);
-    ctx.session.addTokens(reply.tokens, `turn ${turn} of agent step "${ctx.id}"`);
+    ctx.session.budget.addTokens(reply.tokens, `turn ${turn} of agent step "${ctx.id}"`);
     if (reply.toolCalls.length === 0) {
       if (reply.problem === undefined) return reply.output;
       if (turn === agent.maxTurns) throw maxTurns(ctx, agent, `its last answer did not match the output schema: ${reply.problem}`);
@@ -107,7 +108,7 @@ async function runCall(ctx: StepContext, agent: AgentStep, call: AgentToolCall, 
     return `error: the arguments are not JSON: ${call.arguments.slice(0, 200)}`;
   }
   if (args === null || typeof args !== 'object' || Array.isArray(args)) return 'error: the arguments must be a JSON object';
-  ctx.session.countExecution(`tool call ${call.name} of agent step "${ctx.id}"`);
+  ctx.session.budget.countExecution(`tool call ${call.name} of agent step "${ctx.id}"`);
   try {
     const { output } = await callTool(ctx, call.name, args as Record<string, unknown>, key, `agent ${ctx.id} tool ${call.name}`);
     const text = JSON.stringify(output) ?? 'null';

@@ -7,7 +7,10 @@
 import * as wf from '@temporalio/workflow';
 import type { RunArgs, RunResult, RunUsage } from '../engine/messages.js';
 import type { Spec } from '../spec/schema.js';
-import { BudgetExceeded, Withdrawn } from './session.js';
+import { WORKFLOW_TYPE } from './definitions.js';
+import type { trellisRun } from './interpreter.js';
+import { BudgetExceeded } from './budget.js';
+import { Withdrawn } from './session.js';
 import { checkPayload, type StepContext } from './step-context.js';
 
 /** `call` steps nest at most this deep: saved specs that call each other stop here, not never. */
@@ -25,10 +28,10 @@ export async function runCall(ctx: StepContext, spec: Spec, input: unknown): Pro
   const { session } = ctx;
   const what = `call step "${ctx.id}"`;
   // The child gets what is left; with nothing left it does not start.
-  const maxSteps = session.executionsLeft();
-  if (maxSteps <= 0) throw new BudgetExceeded(`maxSteps ${session.budget.maxSteps}: nothing left for ${what}`);
-  const maxTokens = session.tokensLeft();
-  if (maxTokens !== undefined && maxTokens <= 0) throw new BudgetExceeded(`maxTokens ${session.budget.maxTokens}: nothing left for ${what}`);
+  const maxSteps = session.budget.executionsLeft();
+  if (maxSteps <= 0) throw new BudgetExceeded(`maxSteps ${session.budget.caps.maxSteps}: nothing left for ${what}`);
+  const maxTokens = session.budget.tokensLeft();
+  if (maxTokens !== undefined && maxTokens <= 0) throw new BudgetExceeded(`maxTokens ${session.budget.caps.maxTokens}: nothing left for ${what}`);
 
   const childId = `${wf.workflowInfo().workflowId}.${ctx.id}`;
   const args: RunArgs = {
@@ -43,7 +46,9 @@ export async function runCall(ctx: StepContext, spec: Spec, input: unknown): Pro
   // its own), and the step is withdrawn.
   const scope = new wf.CancellationScope();
   let settled = false;
-  const child = scope.run(() => wf.executeChild('trellisRun', { workflowId: childId, args: [args], staticSummary: `call ${spec.name}` }));
+  const child = scope.run(() =>
+    wf.executeChild<typeof trellisRun>(WORKFLOW_TYPE, { workflowId: childId, args: [args], staticSummary: `call ${spec.name}` }),
+  );
   void child.then(
     () => (settled = true),
     () => (settled = true),
@@ -56,18 +61,18 @@ export async function runCall(ctx: StepContext, spec: Spec, input: unknown): Pro
   }
   let result: RunResult;
   try {
-    result = (await child) as RunResult;
+    result = await child;
   } catch (e) {
     const cause = e instanceof wf.ChildWorkflowFailure ? e.cause : undefined;
     if (cause instanceof wf.ApplicationFailure) {
       const used = (cause.details?.[0] as { usage?: RunUsage } | undefined)?.usage;
-      if (used) session.addUsage(used, what);
+      if (used) session.budget.addUsage(used, what);
       if (cause.type === 'TrellisBudgetExceeded') {
         throw new BudgetExceeded(`${cause.message.replace(/^budget exceeded: /, '')} (in spec ${spec.name}, called by ${what})`);
       }
     }
     throw e;
   }
-  session.addUsage(result, what);
+  session.budget.addUsage(result, what);
   return result.output;
 }

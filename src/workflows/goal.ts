@@ -9,9 +9,10 @@ import * as wf from '@temporalio/workflow';
 import type { GoalArgs, GoalResult, PlanCall } from '../engine/messages.js';
 import { carriedOver, PLAN_STEP, planSummary, type DoneStep } from '../engine/plan-review.js';
 import type { Spec } from '../spec/schema.js';
-import { refuse, settle } from './interpreter.js';
+import { refuse, settle } from './settle.js';
 import { runSpec } from './run-spec.js';
-import { BudgetExceeded, RunSession, type Gate } from './session.js';
+import { BudgetExceeded } from './budget.js';
+import { RunSession, type Gate } from './session.js';
 import { checkPayload, describeError, type Activities } from './step-context.js';
 
 const DEFAULT_MAX_PLANS = 3;
@@ -111,8 +112,8 @@ async function makePlan(
   feedback: Feedback | undefined,
 ): Promise<Spec> {
   const planState = session.steps[PLAN_STEP]!;
-  session.checkTokens('planning');
-  const maxTokens = session.tokensLeft();
+  session.budget.checkTokens('planning');
+  const maxTokens = session.budget.tokensLeft();
   const call: PlanCall = {
     goal: args.goal,
     input: args.input ?? null,
@@ -134,9 +135,10 @@ async function makePlan(
     return failPlan(session, `planning failed: ${describeError(e)}`, 'TrellisPlanFailed');
   }
   planState.attempts += planned.attempts;
-  session.addTokens(planned.tokens, `plan ${plans}`);
+  session.budget.addTokens(planned.tokens, `plan ${plans}`);
   if (planned.ok) return planned.spec;
-  if (planned.outOfTokens) throw new BudgetExceeded(`maxTokens ${session.budget.maxTokens}: ${session.tokens.total} LLM tokens used while planning`);
+  if (planned.outOfTokens)
+    throw new BudgetExceeded(`maxTokens ${session.budget.caps.maxTokens}: ${session.budget.tokens.total} LLM tokens used while planning`);
   return failPlan(session, `no valid plan within ${planned.attempts} attempts:\n${planned.problems.join('\n')}`, 'TrellisPlanInvalid', {
     problems: planned.problems,
   });

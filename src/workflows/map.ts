@@ -7,17 +7,18 @@
  */
 import type { ResolvedStep } from '../engine/schedule.js';
 import { addTokens } from '../engine/state.js';
-import { BudgetExceeded, Withdrawn } from './session.js';
+import { BudgetExceeded } from './budget.js';
+import { Withdrawn } from './session.js';
 import { callModel, callTool, describeError, GateDenied, inLanes, type StepContext } from './step-context.js';
 
 type MapStep = Extract<ResolvedStep, { kind: 'map' }>;
 
 export async function runMap(ctx: StepContext, map: MapStep): Promise<unknown[]> {
   const { session } = ctx;
-  const left = session.executionsLeft();
+  const left = session.budget.executionsLeft();
   if (map.items.length > left) {
     throw new BudgetExceeded(
-      `maxSteps ${session.budget.maxSteps}: map step "${ctx.id}" has ${map.items.length} items and the run has ${left} step executions left`,
+      `maxSteps ${session.budget.caps.maxSteps}: map step "${ctx.id}" has ${map.items.length} items and the run has ${left} step executions left`,
     );
   }
   const outputs: unknown[] = new Array(map.items.length).fill(null);
@@ -27,7 +28,7 @@ export async function runMap(ctx: StepContext, map: MapStep): Promise<unknown[]>
   const runItem = async (index: number): Promise<void> => {
     const item = map.items[index]!;
     const label = `item ${index} of map step "${ctx.id}"`;
-    session.countExecution(label);
+    session.budget.countExecution(label);
     if (item.kind === 'tool') {
       const r = await callTool(ctx, item.tool, item.args, `${ctx.key}/${index}`, `map ${ctx.id}[${index}] tool ${item.tool}`);
       state.attempts += r.attempts;

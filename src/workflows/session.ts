@@ -6,7 +6,7 @@
  * same contract.
  */
 import * as wf from '@temporalio/workflow';
-import { readDecision, type Refusal } from '../engine/decision.js';
+import { readDecision, refusalFor, type Refusal } from '../engine/decision.js';
 import type {
   ApprovalDecision,
   ApprovalResult,
@@ -16,17 +16,19 @@ import type {
   RefusedAnswer,
   RunOptions,
   RunProblem,
-  RunUsage,
   RunView,
   WorkerFacts,
 } from '../engine/messages.js';
-import { DEFAULT_PAYLOAD_LIMITS, fitSteps, jsonBytes } from '../engine/payload.js';
-import { addTokens, ENDED_RUN, type RunStatus, type StepState, type TokenUsage } from '../engine/state.js';
+import { DEFAULT_PAYLOAD_LIMITS, fitView } from '../engine/payload.js';
+import { ENDED_RUN, type RunStatus, type StepState } from '../engine/state.js';
 import { TrellisError } from '../errors.js';
 import type { CostMeter } from '../spec/expression.js';
+import { formatDuration } from '../spec/duration.js';
 import { EXPRESSION_LIMITS } from '../spec/limits.js';
 import type { Budget, Spec } from '../spec/schema.js';
 import { oneLine } from '../spec/text.js';
+import { RunBudget } from './budget.js';
+import { refusedDetails, waitingDetails } from './current-details.js';
 import { approveSignal, decideUpdate, FINAL_VIEW_MEMO, statusQuery } from './definitions.js';
 import type { Activities } from './step-context.js';
 
@@ -38,26 +40,12 @@ export interface Gate extends PendingApproval {
   decision?: ApprovalResult;
 }
 
-/** A budget ran out: the run stops, whatever the step's onError says. */
-export class BudgetExceeded extends TrellisError {
-  constructor(message: string) {
-    super('BUDGET_EXCEEDED', `budget exceeded: ${message}`);
-  }
-}
-
 /** A person asked for a new plan: what had not started yet, or waited for a person, is withdrawn. */
 export class Withdrawn extends TrellisError {
   constructor() {
     super('WITHDRAWN', 'withdrawn: a person asked for a new plan');
   }
 }
-
-/**
- * Step executions a run may make when neither its spec nor its caller says: a history holds 51,200 events and
- * an execution takes about 3 to 10 of them, so a run stops with a clear failure well before Temporal would end it
- * half-run.
- */
-export const DEFAULT_MAX_STEPS = 5_000;
 
 /** Refused signals kept for the status view and the UI's current details. */
 const MAX_REFUSED = 20;
@@ -69,8 +57,6 @@ export class RunSession {
   status: RunStatus = 'running';
   steps: Record<string, StepState> = {};
   readonly gates = new Map<string, Gate>();
-  tokens: TokenUsage = { prompt: 0, completion: 0, total: 0 };
-  executed = 0;
   output: unknown = null;
   error: string | undefined;
   /** Set when the worker refused the run's argument. */
@@ -82,7 +68,8 @@ export class RunSession {
   options: RunOptions = {};
   /** What the worker said before the first step: its limits, whether the status search attribute exists. */
   worker: WorkerFacts = { limits: DEFAULT_PAYLOAD_LIMITS };
-  budget: Budget = {};
+  /** What the run may use and has used: LLM tokens, step executions, history. */
+  readonly budget = new RunBudget(() => this.worker.limits);
   /** What the run's expressions may cost together (every plan's, in a goal run): deterministic, so replay-safe. */
   readonly expressions: CostMeter = { spent: 0, limit: EXPRESSION_LIMITS.maxRunCost, name: "the run's expression budget" };
   /** Set by a goal run: the goal, the plan being reviewed or run, and the plans replaced before it. */
@@ -104,7 +91,11 @@ export class RunSession {
   configure(options: RunOptions | undefined, worker: WorkerFacts): void {
     this.options = options ?? {};
     this.worker = worker;
-    this.budget = this.options.budget ?? {};
+  }
+
+  /** The spec's budget with the run's own caps and the worker's limits: the smaller of each applies. */
+  useBudget(spec: Budget | undefined): void {
+    this.budget.use(this.options.budget, spec);
   }
 
   /** The status query, the approve signal and the decide update. */
@@ -146,8 +137,8 @@ export class RunSession {
       ...(this.error !== undefined && { error: this.error }),
       ...(this.problems !== undefined && { problems: this.problems }),
       ...(this.refused.length > 0 && { refused: this.refused }),
-      tokens: this.tokens,
-      executed: this.executed,
+      tokens: this.budget.tokens,
+      executed: this.budget.executed,
       ...this.goalRecord(),
     };
   }
@@ -167,94 +158,7 @@ export class RunSession {
    * saying its size), then replaced plans and the plan itself, then the output.
    */
   fittedView(maxBytes = this.worker.limits.payloadBytes): RunView {
-    const view = this.view();
-    if (jsonBytes(view) <= maxBytes) return view;
-    const { steps, ...rest } = view;
-    if (rest.earlierPlans && jsonBytes(rest) > maxBytes / 2) rest.earlierPlans = rest.earlierPlans.map((p) => ({ ...p, steps: {} }));
-    if (rest.spec && jsonBytes(rest) > maxBytes / 2) delete rest.spec;
-    if (jsonBytes(rest) > maxBytes / 2) {
-      rest.output = null;
-      rest.error ??= `the output (${jsonBytes(view.output)} bytes) is left out of this view: it is over the payload limit`;
-    }
-    return { ...rest, steps: fitSteps(steps, Math.max(0, maxBytes - jsonBytes(rest))) };
-  }
-
-  /** The spec's budget with the run's own caps and the worker's limits: the smaller of each applies. */
-  useBudget(spec: Budget | undefined): void {
-    const own = this.options.budget ?? {};
-    const min = (...xs: Array<number | undefined>) => {
-      const set = xs.filter((x): x is number => x !== undefined);
-      return set.length === 0 ? undefined : Math.min(...set);
-    };
-    const maxTokens = min(own.maxTokens, spec?.maxTokens);
-    this.budget = {
-      ...(maxTokens !== undefined && { maxTokens }),
-      maxSteps: min(own.maxSteps, spec?.maxSteps) ?? DEFAULT_MAX_STEPS,
-      maxHistoryBytes: min(own.maxHistoryBytes, spec?.maxHistoryBytes, this.worker.limits.historyBytes)!,
-      maxHistoryEvents: min(own.maxHistoryEvents, spec?.maxHistoryEvents, this.worker.limits.historyEvents)!,
-    };
-  }
-
-  /** LLM tokens left in the budget; undefined without a token cap. */
-  tokensLeft(): number | undefined {
-    return this.budget.maxTokens === undefined ? undefined : this.budget.maxTokens - this.tokens.total;
-  }
-
-  /** Step executions left in the budget. */
-  executionsLeft(): number {
-    return (this.budget.maxSteps ?? DEFAULT_MAX_STEPS) - this.executed;
-  }
-
-  /** Counts one step execution; throws BudgetExceeded past maxSteps or the history budget. */
-  countExecution(what: string): void {
-    this.checkHistory(what);
-    if (this.executionsLeft() <= 0) {
-      throw new BudgetExceeded(`maxSteps ${this.budget.maxSteps}: ${what} would be step execution ${this.executed + 1}`);
-    }
-    this.executed++;
-  }
-
-  /**
-   * Throws BudgetExceeded once the history has passed its budget: the run stops with this reason, while Temporal
-   * (which ends a run at 50 MB or 51,200 events, whatever it was doing) still has room for the run to end cleanly.
-   */
-  checkHistory(what: string): void {
-    const { historySize, historyLength } = wf.workflowInfo();
-    const maxBytes = this.budget.maxHistoryBytes ?? this.worker.limits.historyBytes;
-    const maxEvents = this.budget.maxHistoryEvents ?? this.worker.limits.historyEvents;
-    if (historySize > maxBytes) {
-      throw new BudgetExceeded(`maxHistoryBytes ${count(maxBytes)}: the run's history is ${count(historySize)} bytes before ${what}`);
-    }
-    if (historyLength > maxEvents) {
-      throw new BudgetExceeded(`maxHistoryEvents ${count(maxEvents)}: the run's history has ${count(historyLength)} events before ${what}`);
-    }
-  }
-
-  /** Adds what a called spec's run used; throws BudgetExceeded when this run is now over its budget. */
-  addUsage(used: RunUsage, what: string): void {
-    this.executed += used.executed;
-    this.addTokens(used.tokens, what);
-    if (this.executionsLeft() < 0) {
-      throw new BudgetExceeded(`maxSteps ${this.budget.maxSteps}: ${this.executed} step executions after ${what}`);
-    }
-  }
-
-  /** Before a model call: throws BudgetExceeded when the tokens (or the history) are spent already. */
-  checkTokens(what: string): void {
-    this.checkHistory(what);
-    const max = this.budget.maxTokens;
-    if (max !== undefined && this.tokens.total >= max) {
-      throw new BudgetExceeded(`maxTokens ${max}: ${this.tokens.total} LLM tokens used before ${what}`);
-    }
-  }
-
-  /** After a model call: adds its tokens; throws BudgetExceeded when the run is now over its budget. */
-  addTokens(used: TokenUsage, what: string): void {
-    this.tokens = addTokens(this.tokens, used);
-    const max = this.budget.maxTokens;
-    if (max !== undefined && this.tokens.total > max) {
-      throw new BudgetExceeded(`maxTokens ${max}: ${this.tokens.total} LLM tokens used after ${what}`);
-    }
+    return fitView(this.view(), maxBytes);
   }
 
   /**
@@ -348,7 +252,7 @@ export class RunSession {
     }
     if (!answered) {
       if (onTimeout === 'fail') return undefined;
-      gate.decision = { approved: onTimeout === 'approve', by: null, comment: `no answer within ${formatMs(timeoutMs!)}`, at: workflowNow() };
+      gate.decision = { approved: onTimeout === 'approve', by: null, comment: `no answer within ${formatDuration(timeoutMs!)}`, at: workflowNow() };
     }
     if (state) state.status = 'running';
     this.refreshStatus();
@@ -364,29 +268,8 @@ export class RunSession {
   }
 
   private refusal(d: ApprovalDecision): Refusal | undefined {
-    if (ENDED_RUN.has(this.status)) return { code: 'not_waiting', message: `the run has ended (${this.status}): step "${d.step}" takes no answer` };
     const gate = this.gates.get(d.step);
-    if (!gate) {
-      const state = Object.hasOwn(this.steps, d.step) ? this.steps[d.step] : undefined;
-      const message = state
-        ? `step "${d.step}" is not waiting for a person (it is ${state.status})`
-        : `unknown step "${oneLine(d.step, 64)}" (steps: ${oneLine(Object.keys(this.steps).join(', '), 200)})`;
-      return { code: 'not_waiting', message };
-    }
-    if (gate.decision) {
-      const { approved, by } = gate.decision;
-      return {
-        code: 'already_decided',
-        message: `step "${d.step}" was already decided (${approved ? 'approved' : 'denied'} by ${by ?? 'the timeout'})`,
-      };
-    }
-    if (d.by === undefined) {
-      return { code: 'anonymous', message: `step "${d.step}" takes an answer only with who gives it: set "by" (trellis approve ... --by NAME)` };
-    }
-    if (gate.approvers && !gate.approvers.includes(d.by)) {
-      return { code: 'not_an_approver', message: `"${oneLine(d.by, 80)}" may not answer step "${d.step}" (approvers: ${gate.approvers.join(', ')})` };
-    }
-    return undefined;
+    return refusalFor(d, { status: this.status, gate, decision: gate?.decision, steps: this.steps });
   }
 
   /** A refused signal changes nothing but is kept, newest last, for the status view and the UI. */
@@ -420,44 +303,3 @@ function refusedFailure(refusal: Refusal): wf.ApplicationFailure {
 
 const MAX_SUMMARY = 200;
 const summary = (text: string) => oneLine(text, MAX_SUMMARY);
-const count = (n: number) => n.toLocaleString('en-US');
-
-/** What each gate asks, of whom, until when, and how to answer, as the Temporal UI's current details (markdown). */
-function waitingDetails(runId: string, waiting: readonly Gate[]): string {
-  const lines = ['**Waiting for a person**', ''];
-  for (const g of waiting) {
-    const kind = g.source === 'policy' ? 'a tool that needs approval' : g.source === 'plan' ? 'the plan' : 'approval';
-    lines.push(`- **${g.step}** (${kind}): ${oneLine(g.title, 300)}`);
-    if (g.details && g.source !== 'plan') lines.push(`  - asks: ${oneLine(g.details, 2000)}`);
-    if (g.approvers) lines.push(`  - approvers: ${g.approvers.join(', ')}`);
-    if (g.deadline) lines.push(`  - deadline: ${g.deadline}`);
-    lines.push(
-      `  - answer: \`trellis approve ${runId} ${g.step} --by NAME\` (\`--deny\` to refuse), or the update \`decide\` with \`{"step":"${g.step}","approved":true,"by":"NAME"}\``,
-    );
-  }
-  const plan = waiting.find((g) => g.source === 'plan');
-  // A plan under review is shown whole, so the reviewer can read it there.
-  if (plan?.details) lines.push('', '**Plan**', '', plan.details);
-  return lines.join('\n');
-}
-
-function refusedDetails(refused: readonly RefusedAnswer[]): string {
-  const newest = refused.slice(-5).reverse();
-  return [
-    '**Refused answers** (newest first)',
-    '',
-    ...newest.map((r) => `- ${r.at} ${r.via}${r.step ? ` for ${r.step}` : ''}${r.by ? ` by ${r.by}` : ''}: ${r.code}: ${r.message}`),
-  ].join('\n');
-}
-
-export function formatMs(ms: number): string {
-  for (const [unit, size] of [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1000],
-  ] as const) {
-    if (ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
-}

@@ -107,7 +107,7 @@ export async function callTool(
  * and added too when the reply was still invalid after its re-ask (the failure carries the tokens it spent).
  */
 export async function callModel(ctx: StepContext, call: Omit<LlmCall, 'step'>, summary: string, what: string): Promise<LlmCallResult> {
-  ctx.session.checkTokens(what);
+  ctx.session.budget.checkTokens(what);
   const request: LlmCall = { step: ctx.id, ...call };
   checkPayload(ctx.session, `the prompt of ${what}`, request);
   let result: LlmCallResult;
@@ -117,11 +117,11 @@ export async function callModel(ctx: StepContext, call: Omit<LlmCall, 'step'>, s
     const cause = e instanceof wf.ActivityFailure ? e.cause : undefined;
     if (cause instanceof wf.ApplicationFailure && cause.type === 'TrellisModelReplyInvalid') {
       const spent = (cause.details?.[0] as { tokens?: LlmCallResult['tokens'] } | undefined)?.tokens;
-      if (spent) ctx.session.addTokens(spent, what);
+      if (spent) ctx.session.budget.addTokens(spent, what);
     }
     throw e;
   }
-  ctx.session.addTokens(result.tokens, what);
+  ctx.session.budget.addTokens(result.tokens, what);
   return result;
 }
 
