@@ -5,32 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  CancelledFailure,
   Client,
   Connection,
-  TerminatedFailure,
-  TimeoutFailure,
   WorkflowExecutionAlreadyStartedError,
-  WorkflowFailedError,
   WorkflowUpdateFailedError,
-  ApplicationFailure,
   type WorkflowExecutionDescription,
-  type WorkflowHandle,
 } from '@temporalio/client';
 import { connectionOptions, temporalConfigFromEnv, type TemporalConfig } from '../config.js';
-import { REFUSAL_CODES, type Refusal, type RefusalCode } from '../engine/decision.js';
-import { failureCode } from '../engine/failures.js';
-import type {
-  ApprovalResult,
-  GoalArgs,
-  GoalRecord,
-  GoalResult,
-  RunArgs,
-  RunFailureDetails,
-  RunOptions,
-  RunResult,
-  RunView,
-} from '../engine/messages.js';
+import type { ApprovalResult, GoalArgs, GoalResult, RunArgs, RunOptions, RunResult, RunView } from '../engine/messages.js';
 import type { RunStatus } from '../engine/state.js';
 import type { ToolCatalog } from '../spec/catalog.js';
 import { describe } from '../spec/describe.js';
@@ -40,8 +22,10 @@ import { inputProblems } from '../spec/input.js';
 import type { Budget, Spec } from '../spec/schema.js';
 import { validateSpec } from '../spec/validate/index.js';
 import { hasStatusAttribute, STATUS_SEARCH_ATTRIBUTE } from '../temporal/status-attribute.js';
-import { decideUpdate, FINAL_VIEW_MEMO, GOAL_WORKFLOW_TYPE, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions.js';
-import { TrellisClientError, TrellisRunError, type RunErrorCode } from './errors.js';
+import { decideUpdate, GOAL_WORKFLOW_TYPE, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions.js';
+import { baseView, endedRunView, refusalOf, runError, statusOf, TEMPORAL_STATUS } from './ended-run.js';
+import { TrellisClientError } from './errors.js';
+import { RunHandle, type Answer } from './handle.js';
 import { slug } from './run-id.js';
 
 export { STATUS_SEARCH_ATTRIBUTE };
@@ -77,44 +61,8 @@ export interface RunSummary {
   startedAt: string;
 }
 
-/** Who answers, and why. `by` is required by every step that waits for a person. */
-export interface Answer {
-  by?: string;
-  comment?: string;
-}
-
 /** How long status() waits for a worker to answer the status query of a run that has not ended. */
 const QUERY_DEADLINE_MS = 10_000;
-
-/** A run, as Temporal's WorkflowHandle is a workflow: what a service does with the run it started. */
-export class RunHandle<R extends RunResult = RunResult> {
-  constructor(
-    private readonly client: TrellisClient,
-    /** The run's id. */
-    readonly runId: string,
-  ) {}
-
-  /** Waits for the run to end; one that did not complete throws a TrellisRunError. */
-  result(): Promise<R> {
-    return this.client.result(this.runId) as Promise<R>;
-  }
-
-  status(): Promise<RunView> {
-    return this.client.status(this.runId);
-  }
-
-  approve(step: string, answer: Answer = {}): Promise<ApprovalResult> {
-    return this.client.approve(this.runId, step, answer);
-  }
-
-  deny(step: string, answer: Answer = {}): Promise<ApprovalResult> {
-    return this.client.deny(this.runId, step, answer);
-  }
-
-  cancel(): Promise<void> {
-    return this.client.cancel(this.runId);
-  }
-}
 
 export class TrellisClient {
   private statusAttribute: Promise<boolean> | undefined;
@@ -264,7 +212,7 @@ export class TrellisClient {
     } catch (e) {
       throw this.notFound(e, runId);
     }
-    if (described.status.name !== 'RUNNING') return this.endedView(handle, described);
+    if (described.status.name !== 'RUNNING') return endedRunView(handle, described).catch((e: unknown) => Promise.reject(this.notFound(e, runId)));
     try {
       return await this.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery));
     } catch (e) {
@@ -274,39 +222,6 @@ export class TrellisClient {
         ...baseView(runId, described),
         status,
         error: `no worker answered the status query within ${QUERY_DEADLINE_MS / 1000} s (${(e as Error).message}): is a worker running on task queue ${described.taskQueue}?`,
-      };
-    }
-  }
-
-  private async endedView(handle: WorkflowHandle, d: WorkflowExecutionDescription): Promise<RunView> {
-    const base = baseView(handle.workflowId, d);
-    try {
-      const result = (await handle.result()) as RunResult & Partial<GoalResult>;
-      return {
-        ...base,
-        status: 'completed',
-        steps: result.steps ?? {},
-        output: result.output ?? null,
-        tokens: result.tokens ?? base.tokens,
-        executed: result.executed ?? 0,
-        ...goalRecord(result),
-      };
-    } catch (e) {
-      const error = e instanceof TrellisRunError ? e : runError(e, handle.workflowId);
-      if (!error) throw this.notFound(e, handle.workflowId);
-      // A failure's details keep what the run did; a cancelled run keeps it in its memo.
-      const kept = (error.details ?? d.memo?.[FINAL_VIEW_MEMO] ?? {}) as Partial<RunView & RunFailureDetails>;
-      const { run } = error;
-      return {
-        ...base,
-        status: run.status,
-        steps: kept.steps ?? {},
-        error: error.message,
-        ...(run.problems.length > 0 && { problems: run.problems }),
-        ...(kept.refused && { refused: kept.refused }),
-        tokens: kept.usage?.tokens ?? kept.tokens ?? base.tokens,
-        executed: kept.usage?.executed ?? kept.executed ?? 0,
-        ...goalRecord(kept),
       };
     }
   }
@@ -388,85 +303,6 @@ function checkInput(spec: Spec, input: unknown): void {
   if (problems.length > 0) throw new TrellisClientError('INPUT_INVALID', `invalid input:\n${problems.map(formatProblem).join('\n')}`, problems);
 }
 
-function goalRecord(r: GoalRecord): GoalRecord {
-  return { ...(r.goal !== undefined && { goal: r.goal }), ...(r.spec && { spec: r.spec }), ...(r.earlierPlans && { earlierPlans: r.earlierPlans }) };
-}
-
 function pathValue(value: unknown, path: PathSegment[]): unknown {
   return path.reduce<unknown>((v, key) => (v as Record<PathSegment, unknown>)[key], value);
-}
-
-/** The fields every view of a run has, from Temporal's description of it. */
-function baseView(runId: string, d: WorkflowExecutionDescription): RunView {
-  return {
-    runId,
-    temporalRunId: d.runId,
-    name: typeof d.memo?.name === 'string' ? d.memo.name : runId,
-    status: 'running',
-    steps: {},
-    pending: [],
-    output: null,
-    tokens: { prompt: 0, completion: 0, total: 0 },
-    executed: 0,
-  };
-}
-
-const TEMPORAL_STATUS: Record<Exclude<RunStatus, 'running' | 'waiting'>, string> = {
-  completed: 'Completed',
-  failed: 'Failed',
-  cancelled: 'Canceled',
-  terminated: 'Terminated',
-  timed_out: 'TimedOut',
-};
-
-/** A closed execution's Temporal status as a run status. */
-function statusOf(name: string): Exclude<RunStatus, 'running' | 'waiting'> {
-  switch (name) {
-    case 'COMPLETED':
-      return 'completed';
-    case 'CANCELLED':
-      return 'cancelled';
-    case 'TERMINATED':
-      return 'terminated';
-    case 'TIMED_OUT':
-      return 'timed_out';
-    default:
-      return 'failed';
-  }
-}
-
-/** How a run that did not complete ended, from its WorkflowFailedError; undefined for any other error. */
-function runError(e: unknown, runId: string): TrellisRunError | undefined {
-  if (!(e instanceof WorkflowFailedError)) return undefined;
-  const cause = e.cause;
-  const ended = (code: RunErrorCode, status: 'cancelled' | 'terminated' | 'timed_out', message: string) =>
-    new TrellisRunError(code, message, { runId, status, problems: [] }, undefined, { cause: e });
-  if (cause instanceof CancelledFailure) return ended('CANCELLED', 'cancelled', 'the run was cancelled');
-  if (cause instanceof TerminatedFailure) return ended('TERMINATED', 'terminated', `the run was terminated: ${cause.message || 'no reason given'}`);
-  if (cause instanceof TimeoutFailure) return ended('TIMED_OUT', 'timed_out', 'the run timed out (its workflow execution timeout passed)');
-  const details = (cause instanceof ApplicationFailure ? cause.details?.[0] : undefined) as Partial<RunFailureDetails> | undefined;
-  const code = details?.code ?? failureCode(cause instanceof ApplicationFailure ? cause.type : undefined) ?? 'RUN_FAILED';
-  return new TrellisRunError(
-    code,
-    cause?.message ?? e.message,
-    {
-      runId,
-      status: 'failed',
-      ...(details?.step !== undefined && { step: details.step }),
-      ...(details?.reason !== undefined && { reason: details.reason }),
-      problems: details?.problems ?? [],
-      ...(details?.usage && { usage: details.usage }),
-      ...(details?.steps && { steps: details.steps }),
-    },
-    details as RunFailureDetails | undefined,
-    { cause: e },
-  );
-}
-
-/** The workflow's refusal in an update's failure: { code, message } from its details. */
-function refusalOf(cause: Error | undefined): Refusal | undefined {
-  if (!(cause instanceof ApplicationFailure) || cause.type !== 'TrellisDecisionRefused') return undefined;
-  const d = cause.details?.[0] as { code?: unknown } | undefined;
-  const code = REFUSAL_CODES.includes(d?.code as RefusalCode) ? (d!.code as RefusalCode) : 'malformed';
-  return { code, message: cause.message };
 }

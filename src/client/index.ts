@@ -1,4 +1,5 @@
 export * from './client.js';
+export * from './handle.js';
 export * from './errors.js';
 export { TrellisError } from '../errors.js';
 export { FAILURES, type FailureCode, type FailureType } from '../engine/failures.js';

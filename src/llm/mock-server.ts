@@ -43,96 +43,41 @@ interface RequestMessage {
   tool_calls?: Array<{ function?: { name?: unknown; arguments?: unknown } }>;
 }
 
+interface ChatBody {
+  model?: string;
+  messages?: RequestMessage[];
+  response_format?: unknown;
+  tools?: unknown;
+}
+
+/** Ids the server hands out, counted across its requests. */
+interface Counters {
+  completions: number;
+  toolCalls: number;
+}
+
 export async function startMockLlm(options: MockLlmOptions): Promise<MockLlmServer> {
   const script = new MockScript(options.rules);
   const requests: LoggedRequest[] = [];
-  let counter = 0;
-  let toolCallCounter = 0;
+  const counters: Counters = { completions: 0, toolCalls: 0 };
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => send(res, 500, errorBody(`mock-llm: ${(e as Error).message}`, 'server_error')));
-  });
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = (req.url ?? '').replace(/\/+$/, '');
     if (req.method === 'GET' && url.endsWith('/models'))
       return send(res, 200, { object: 'list', data: [{ id: 'mock', object: 'model', owned_by: 'trellis' }] });
     if (req.method === 'GET' && url === '/_mock/requests') return send(res, 200, requests);
     if (req.method !== 'POST' || !url.endsWith('/chat/completions'))
       return send(res, 404, errorBody(`mock-llm serves POST /v1/chat/completions, not ${req.method} ${req.url}`, 'not_found'));
-
-    const body = JSON.parse(await readBody(req)) as {
-      model?: string;
-      messages?: RequestMessage[];
-      response_format?: unknown;
-      tools?: unknown;
-    };
-    const messages = body.messages ?? [];
-    const lastUser = [...messages].reverse().find((m) => m.role === 'user');
-    const prompt = contentText(lastUser?.content);
-    const lastMessage = messages.length ? messageText(messages[messages.length - 1]!) : '';
-    const rule = script.answer(prompt, lastMessage);
+    const body = JSON.parse(await readBody(req)) as ChatBody;
+    // The rule is chosen on arrival (a `times` rule counts requests in the order they came), then answered late.
+    const reply = chatReply(body, script, counters);
     if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
-
-    const log = (status: number, usage?: { prompt: number; completion: number }) =>
-      requests.push({
-        model: body.model ?? '',
-        lastUserMessage: prompt,
-        lastMessage,
-        messages,
-        responseFormat: body.response_format,
-        ...(body.tools !== undefined ? { tools: body.tools } : {}),
-        status,
-        ...(usage && { usage }),
-      });
-    if (!rule) {
-      log(500);
-      return send(
-        res,
-        500,
-        errorBody(`mock-llm: no rule matches the prompt "${prompt.slice(0, 120)}${prompt.length > 120 ? '...' : ''}"`, 'server_error'),
-      );
-    }
-    if (rule.body !== undefined) {
-      log(200);
-      return send(res, 200, rule.body);
-    }
-    if (rule.status !== undefined) {
-      log(rule.status);
-      return send(
-        res,
-        rule.status,
-        errorBody(typeof rule.reply === 'string' ? rule.reply : `mock-llm: scripted status ${rule.status}`, 'server_error'),
-      );
-    }
-    const content = rule.reply === undefined ? null : typeof rule.reply === 'string' ? rule.reply : JSON.stringify(rule.reply);
-    const toolCalls = rule.toolCalls?.map((c) => ({
-      id: `call_${++toolCallCounter}`,
-      type: 'function' as const,
-      function: { name: c.name, arguments: toolArguments(c) },
-    }));
-    // What a real endpoint bills as prompt: every message (tool calls and tool results included), the tools and
-    // the response format.
-    const promptText = [
-      ...messages.map(messageText),
-      ...(body.tools !== undefined ? [JSON.stringify(body.tools)] : []),
-      ...(body.response_format !== undefined ? [JSON.stringify(body.response_format)] : []),
-    ].join('\n');
-    const promptTokens = estimateTokens(promptText);
-    const completionTokens = estimateTokens(
-      [content ?? '', ...(toolCalls ?? []).map((c) => `${c.function.name} ${c.function.arguments}`)].filter(Boolean).join('\n'),
-    );
-    log(200, { prompt: promptTokens, completion: completionTokens });
-    const message = toolCalls ? { role: 'assistant', content, refusal: null, tool_calls: toolCalls } : { role: 'assistant', content, refusal: null };
-    send(res, 200, {
-      id: `chatcmpl-mock-${++counter}`,
-      object: 'chat.completion',
-      created: Math.floor(Date.now() / 1000),
-      model: body.model ?? 'mock',
-      choices: [{ index: 0, message, finish_reason: toolCalls ? 'tool_calls' : 'stop', logprobs: null }],
-      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
-    });
-  }
+    requests.push(reply.logged);
+    send(res, reply.status, reply.body);
+  };
+  const server: Server = createServer((req, res) => {
+    route(req, res).catch((e: unknown) => send(res, 500, errorBody(`mock-llm: ${(e as Error).message}`, 'server_error')));
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -143,6 +88,66 @@ export async function startMockLlm(options: MockLlmOptions): Promise<MockLlmServ
     baseUrl: `http://${address}:${port}/v1`,
     requests,
     close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The script's answer to one chat request: the status and body to send, and what the request log keeps. */
+function chatReply(body: ChatBody, script: MockScript, counters: Counters): { status: number; body: unknown; logged: LoggedRequest } {
+  const messages = body.messages ?? [];
+  const lastUser = [...messages].reverse().find((m) => m.role === 'user');
+  const prompt = contentText(lastUser?.content);
+  const lastMessage = messages.length ? messageText(messages[messages.length - 1]!) : '';
+  const rule = script.answer(prompt, lastMessage);
+  const logged = (status: number, usage?: { prompt: number; completion: number }): LoggedRequest => ({
+    model: body.model ?? '',
+    lastUserMessage: prompt,
+    lastMessage,
+    messages,
+    responseFormat: body.response_format,
+    ...(body.tools !== undefined ? { tools: body.tools } : {}),
+    status,
+    ...(usage && { usage }),
+  });
+  if (!rule) {
+    const message = `mock-llm: no rule matches the prompt "${prompt.slice(0, 120)}${prompt.length > 120 ? '...' : ''}"`;
+    return { status: 500, body: errorBody(message, 'server_error'), logged: logged(500) };
+  }
+  if (rule.body !== undefined) return { status: 200, body: rule.body, logged: logged(200) };
+  if (rule.status !== undefined) {
+    const message = typeof rule.reply === 'string' ? rule.reply : `mock-llm: scripted status ${rule.status}`;
+    return { status: rule.status, body: errorBody(message, 'server_error'), logged: logged(rule.status) };
+  }
+  const answer = completion(rule, body, messages, counters);
+  return { status: 200, body: answer, logged: logged(200, { prompt: answer.usage.prompt_tokens, completion: answer.usage.completion_tokens }) };
+}
+
+/** A chat completion with the rule's reply or tool calls, and usage as a real endpoint would bill it. */
+function completion(rule: MockRule, body: ChatBody, messages: RequestMessage[], counters: Counters) {
+  const content = rule.reply === undefined ? null : typeof rule.reply === 'string' ? rule.reply : JSON.stringify(rule.reply);
+  const toolCalls = rule.toolCalls?.map((c) => ({
+    id: `call_${++counters.toolCalls}`,
+    type: 'function' as const,
+    function: { name: c.name, arguments: toolArguments(c) },
+  }));
+  // What a real endpoint bills as prompt: every message (tool calls and tool results included), the tools and
+  // the response format.
+  const promptText = [
+    ...messages.map(messageText),
+    ...(body.tools !== undefined ? [JSON.stringify(body.tools)] : []),
+    ...(body.response_format !== undefined ? [JSON.stringify(body.response_format)] : []),
+  ].join('\n');
+  const promptTokens = estimateTokens(promptText);
+  const completionTokens = estimateTokens(
+    [content ?? '', ...(toolCalls ?? []).map((c) => `${c.function.name} ${c.function.arguments}`)].filter(Boolean).join('\n'),
+  );
+  const message = toolCalls ? { role: 'assistant', content, refusal: null, tool_calls: toolCalls } : { role: 'assistant', content, refusal: null };
+  return {
+    id: `chatcmpl-mock-${++counters.completions}`,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: body.model ?? 'mock',
+    choices: [{ index: 0, message, finish_reason: toolCalls ? 'tool_calls' : 'stop', logprobs: null }],
+    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
   };
 }
 

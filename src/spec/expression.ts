@@ -8,6 +8,7 @@
  */
 import { Environment, type ASTNode } from '@marcbachmann/cel-js';
 import { boundedMatches, boundProgram, LimitExceeded, runBounded, type CostMeter } from './cel-bounds.js';
+import { analyze } from './expression-analysis.js';
 import { setOwn } from './own.js';
 
 export type { CostMeter } from './cel-bounds.js';
@@ -16,7 +17,6 @@ export const SCOPE_VARIABLES = ['input', 'steps', 'run'] as const;
 /** Defined only inside a map's sub-step: the item and its index (from 0). */
 export const ITEM_VARIABLES = ['item', 'index'] as const;
 
-const MACROS_WITH_VARIABLE = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
 
 const env = createEnvironment();
 
@@ -168,98 +168,6 @@ export function compileExpression(source: string): CompiledExpression {
 function firstLine(message: string): string {
   const line = message.split('\n')[0]!.trim();
   return line.charAt(0).toLowerCase() + line.slice(1);
-}
-
-/** Walks the AST once: free variables, `steps.X...` and `input...` chains, literal `matches` patterns. */
-function analyze(root: ASTNode) {
-  const references: StepReference[] = [];
-  const inputReferences: CompiledExpression['inputReferences'] = [];
-  const variables = new Set<string>();
-  const regexLiterals: string[] = [];
-  const recordPattern = (name: string, pattern: ASTNode | undefined) => {
-    if (name === 'matches' && pattern?.op === 'value' && typeof pattern.args === 'string') regexLiterals.push(pattern.args);
-  };
-
-  const recordChain = (name: string, fields: string[], node: ASTNode) => {
-    variables.add(name);
-    const at = { start: node.range.start, end: node.range.end };
-    if (name === 'steps' && fields.length > 0) references.push({ step: fields[0]!, fields: fields.slice(1), ...at });
-    if (name === 'input') inputReferences.push({ fields, ...at });
-  };
-
-  const visit = (node: ASTNode, bound: ReadonlySet<string>, hasArgument = false): void => {
-    switch (node.op) {
-      case 'id':
-        if (!bound.has(node.args)) recordChain(node.args, [], node);
-        return;
-      case '.':
-      case '.?':
-      case '[]':
-      case '[?]': {
-        // Follow the chain of literal selections down to its root: steps.order["total"].x
-        const fields: string[] = [];
-        let cur: ASTNode = node;
-        for (;;) {
-          if (cur.op === '.' || cur.op === '.?') {
-            // An optional selection may be absent: neither it nor what follows it is checked.
-            if (cur.op === '.?') fields.length = 0;
-            else fields.unshift(cur.args[1]);
-            cur = cur.args[0];
-          } else if (cur.op === '[]' || cur.op === '[?]') {
-            const index = cur.args[1];
-            if (cur.op === '[]' && index.op === 'value' && typeof index.args === 'string') fields.unshift(index.args);
-            else {
-              // A list index or a computed key: what follows it is not a static field path.
-              fields.length = 0;
-              if (index.op !== 'value') visit(index, bound);
-            }
-            cur = cur.args[0];
-          } else break;
-        }
-        if (cur.op === 'id' && !bound.has(cur.args)) {
-          // has(steps.x.f) asks whether f exists: f itself is not required by the type check.
-          recordChain(cur.args, hasArgument ? fields.slice(0, -1) : fields, node);
-        } else visit(cur, bound);
-        return;
-      }
-      case 'call': {
-        const [name, args] = node.args;
-        if (args.length === 2) recordPattern(name, args[1]);
-        for (const a of args) visit(a, bound, name === 'has');
-        return;
-      }
-      case 'rcall': {
-        const [name, receiver, args] = node.args;
-        if (args.length === 1) recordPattern(name, args[0]);
-        visit(receiver, bound);
-        const first = args[0];
-        if (MACROS_WITH_VARIABLE.has(name) && first?.op === 'id') {
-          const inner = new Set(bound).add(first.args);
-          for (const a of args.slice(1)) visit(a, inner);
-        } else for (const a of args) visit(a, bound);
-        return;
-      }
-      case 'value':
-        return;
-      case 'list':
-        for (const a of node.args) visit(a, bound);
-        return;
-      case 'map':
-        for (const [k, v] of node.args) {
-          visit(k, bound);
-          visit(v, bound);
-        }
-        return;
-      case '!_':
-      case '-_':
-        visit(node.args, bound);
-        return;
-      default:
-        for (const a of node.args as ASTNode[]) visit(a, bound);
-    }
-  };
-  visit(root, new Set());
-  return { references, inputReferences, variables, regexLiterals };
 }
 
 /**

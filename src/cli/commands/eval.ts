@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { catalogOf } from '../../spec/catalog.js';
 import { parseDuration } from '../../spec/duration.js';
+import type { CaseRecord } from '../../evals/check.js';
 import { withClient } from '../client.js';
 import { EXIT, loadCatalog, parseAttempts, plannerConfig, plannerSchemaOption, readPromptFile, readSpecFile, UsageError } from '../io.js';
 
@@ -67,81 +68,96 @@ export function registerEval(program: Command): void {
     )
     .option('--schema <form>', "the planner's response schema: outline or full; default: TRELLIS_PLANNER_SCHEMA, else outline")
     .addHelpText('after', HELP)
-    .action(async (file: string, opts: EvalOpts) => {
-      const maxAttempts = parseAttempts(opts.attempts);
-      const timeoutMs = parseDuration(opts.runTimeout);
-      if (timeoutMs === undefined) throw new UsageError(`--run-timeout: invalid duration "${opts.runTimeout}" (30s, 5m, 1h)`);
-      const env = plannerConfig();
-      const schema = opts.schema === undefined ? env.schema : plannerSchemaOption(opts.schema, '--schema');
-      const promptFile = opts.prompt ?? env.promptFile;
-      const prompt = promptFile === undefined ? undefined : await readPromptFile(promptFile);
-      const [{ runSuite, temporalRunner, SuiteStopped }, { renderTable, summaryLine }, { createLlmClient }, { modelConfig, modelFailure }] =
-        await Promise.all([import('../../evals/run.js'), import('../../evals/table.js'), import('../../llm/client.js'), import('../model.js')]);
-      const config = modelConfig();
+    .action(evalCommand);
+}
 
-      const { parseSuite, checkSuiteTools } = await import('../../evals/suite.js');
-      const parsed = parseSuite(await readSpecFile(file), file);
-      if (!parsed.ok) throw new UsageError(`invalid suite ${file}:\n${parsed.problems.join('\n')}`);
-      const suite = parsed.suite;
-      let cases = suite.cases;
-      if (opts.case !== undefined) {
-        const unknown = opts.case.filter((name) => !suite.cases.some((c) => c.name === name));
-        if (unknown.length > 0)
-          throw new UsageError(
-            `no case named ${unknown.map((n) => `"${n}"`).join(', ')} in ${file}; its cases: ${suite.cases.map((c) => c.name).join(', ')}`,
-          );
-        cases = suite.cases.filter((c) => opts.case!.includes(c.name));
-      }
-      const toolsModule = opts.tools ?? (suite.tools === undefined ? undefined : path.resolve(path.dirname(file), suite.tools));
-      const catalog = (await loadCatalog(toolsModule)) ?? catalogOf([]);
-      const unknownTools = checkSuiteTools({ ...suite, cases }, catalog);
-      if (unknownTools.length > 0) throw new UsageError(`invalid suite ${file}:\n${unknownTools.join('\n')}`);
+async function evalCommand(file: string, opts: EvalOpts): Promise<void> {
+  const maxAttempts = parseAttempts(opts.attempts);
+  const timeoutMs = parseDuration(opts.runTimeout);
+  if (timeoutMs === undefined) throw new UsageError(`--run-timeout: invalid duration "${opts.runTimeout}" (30s, 5m, 1h)`);
+  const env = plannerConfig();
+  const schema = opts.schema === undefined ? env.schema : plannerSchemaOption(opts.schema, '--schema');
+  const promptFile = opts.prompt ?? env.promptFile;
+  const prompt = promptFile === undefined ? undefined : await readPromptFile(promptFile);
+  const [{ runSuite, temporalRunner, SuiteStopped }, { createLlmClient }, { modelConfig, modelFailure }] = await Promise.all([
+    import('../../evals/run.js'),
+    import('../../llm/client.js'),
+    import('../model.js'),
+  ]);
+  const config = modelConfig();
+  const { suite, cases, catalog } = await loadCases(file, opts);
 
-      // The cases that finished, and what stopped the suite (no model endpoint) if something did.
-      const run = async (runner?: import('../../evals/run.js').SpecRunner) => {
-        try {
-          const records = await runSuite(cases, {
-            llm: createLlmClient(config),
-            model: config.model,
-            catalog,
-            maxAttempts,
-            ...(prompt !== undefined && { prompt }),
-            ...(schema !== undefined && { schema }),
-            ...(runner && { runner }),
-            onCase: (r, i, total) =>
-              process.stderr.write(
-                `[${i + 1}/${total}] ${r.name}: ${r.passed ? 'passed' : `FAILED: ${r.failure}`} (${(r.ms / 1000).toFixed(1)} s)\n`,
-              ),
-          });
-          return { records };
-        } catch (e) {
-          if (!(e instanceof SuiteStopped)) throw e;
-          return { records: e.records, stopped: modelFailure(e.cause, config)! };
-        }
-      };
-      // Connect before the first model call when a case will run: no Temporal is a setup problem (exit 2),
-      // found before any token is spent.
-      const needsRun = cases.some((c) => c.expect?.output !== undefined);
-      const { records, stopped } = needsRun
-        ? await withClient((client) => run(temporalRunner(client, { catalog, timeoutMs, timeoutText: opts.runTimeout })))
-        : await run();
+  // The cases that finished, and what stopped the suite (no model endpoint) if something did.
+  const run = async (runner?: import('../../evals/run.js').SpecRunner) => {
+    try {
+      const records = await runSuite(cases, {
+        llm: createLlmClient(config),
+        model: config.model,
+        catalog,
+        maxAttempts,
+        ...(prompt !== undefined && { prompt }),
+        ...(schema !== undefined && { schema }),
+        ...(runner && { runner }),
+        onCase: (r, i, total) =>
+          process.stderr.write(`[${i + 1}/${total}] ${r.name}: ${r.passed ? 'passed' : `FAILED: ${r.failure}`} (${(r.ms / 1000).toFixed(1)} s)\n`),
+      });
+      return { records };
+    } catch (e) {
+      if (!(e instanceof SuiteStopped)) throw e;
+      return { records: e.records, stopped: modelFailure(e.cause, config)! };
+    }
+  };
+  // Connect before the first model call when a case will run: no Temporal is a setup problem (exit 2),
+  // found before any token is spent.
+  const needsRun = cases.some((c) => c.expect?.output !== undefined);
+  const { records, stopped } = needsRun
+    ? await withClient((client) => run(temporalRunner(client, { catalog, timeoutMs, timeoutText: opts.runTimeout })))
+    : await run();
+  await report({ suite: suite.name, cases: cases.length, model: config.model, records, stopped }, opts);
+}
 
-      const passed = records.filter((r) => r.passed).length;
-      if (opts.json) {
-        const report = { suite: suite.name, model: config.model, passed, failed: records.length - passed, cases: records };
-        process.stdout.write(`${JSON.stringify(stopped ? { ...report, error: stopped.message } : report, null, 2)}\n`);
-      } else if (records.length > 0 || !stopped) {
-        // Stopped midway, the table shows the cases that finished: their results are real.
-        const done = stopped ? `, ${records.length} finished before the model endpoint stopped the suite` : '';
-        process.stdout.write(
-          `${suite.name}: ${cases.length} case(s)${done}, model ${config.model}\n\n${renderTable(records)}\n\n${summaryLine(records)}\n`,
-        );
-      }
-      if (stopped) {
-        process.stderr.write(`trellis: ${stopped.message}\n`);
-        process.exitCode = stopped.exit;
-        return;
-      }
-      process.exitCode = passed === records.length ? EXIT.ok : EXIT.failed;
-    });
+/** The suite, the cases asked for (--case), and the catalog (--tools, else the suite's): every problem is bad usage. */
+async function loadCases(file: string, opts: EvalOpts) {
+  const { parseSuite, checkSuiteTools } = await import('../../evals/suite.js');
+  const parsed = parseSuite(await readSpecFile(file), file);
+  if (!parsed.ok) throw new UsageError(`invalid suite ${file}:\n${parsed.problems.join('\n')}`);
+  const suite = parsed.suite;
+  let cases = suite.cases;
+  if (opts.case !== undefined) {
+    const unknown = opts.case.filter((name) => !suite.cases.some((c) => c.name === name));
+    if (unknown.length > 0)
+      throw new UsageError(
+        `no case named ${unknown.map((n) => `"${n}"`).join(', ')} in ${file}; its cases: ${suite.cases.map((c) => c.name).join(', ')}`,
+      );
+    cases = suite.cases.filter((c) => opts.case!.includes(c.name));
+  }
+  const toolsModule = opts.tools ?? (suite.tools === undefined ? undefined : path.resolve(path.dirname(file), suite.tools));
+  const catalog = (await loadCatalog(toolsModule)) ?? catalogOf([]);
+  const unknownTools = checkSuiteTools({ ...suite, cases }, catalog);
+  if (unknownTools.length > 0) throw new UsageError(`invalid suite ${file}:\n${unknownTools.join('\n')}`);
+  return { suite, cases, catalog };
+}
+
+/** The table (or --json), and the exit code: 0 all passed, 1 a regression, the endpoint's when it stopped the suite. */
+async function report(
+  r: { suite: string; cases: number; model: string; records: CaseRecord[]; stopped: { message: string; exit: number } | undefined },
+  opts: EvalOpts,
+): Promise<void> {
+  const { renderTable, summaryLine } = await import('../../evals/table.js');
+  const { records, stopped } = r;
+  const passed = records.filter((c) => c.passed).length;
+  if (opts.json) {
+    const json = { suite: r.suite, model: r.model, passed, failed: records.length - passed, cases: records };
+    process.stdout.write(`${JSON.stringify(stopped ? { ...json, error: stopped.message } : json, null, 2)}\n`);
+  } else if (records.length > 0 || !stopped) {
+    // Stopped midway, the table shows the cases that finished: their results are real.
+    const done = stopped ? `, ${records.length} finished before the model endpoint stopped the suite` : '';
+    process.stdout.write(`${r.suite}: ${r.cases} case(s)${done}, model ${r.model}\n\n${renderTable(records)}\n\n${summaryLine(records)}\n`);
+  }
+  if (stopped) {
+    process.stderr.write(`trellis: ${stopped.message}\n`);
+    process.exitCode = stopped.exit;
+    return;
+  }
+  process.exitCode = passed === records.length ? EXIT.ok : EXIT.failed;
 }

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access, mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { catalogOf } from '../../spec/catalog.js';
+import { catalogOf, type ToolCatalog } from '../../spec/catalog.js';
 import type { Problem } from '../../spec/problems.js';
 import { parseInput } from '../client.js';
 import {
@@ -47,80 +47,90 @@ export function registerPlan(program: Command): void {
       'after',
       '\nExample:\n  $ OPENAI_BASE_URL=http://127.0.0.1:8787/v1 trellis plan "Refund order A-1004 if it arrived damaged" --tools examples/tools.ts --out refund.json',
     )
-    .action(async (goal: string, opts: PlanOpts) => {
-      requireGoal(goal, 'GOAL');
-      const maxAttempts = parseAttempts(opts.attempts);
-      const env = plannerConfig();
-      const schema = opts.schema === undefined ? env.schema : plannerSchemaOption(opts.schema, '--schema');
-      const promptFile = opts.prompt ?? env.promptFile;
-      const [{ planSpec }, { createLlmClient }, { modelConfig, modelFailure }] = await Promise.all([
-        import('../../planner/index.js'),
-        import('../../llm/client.js'),
-        import('../model.js'),
-      ]);
-      const config = modelConfig();
-      const [catalog, input, prompt] = await Promise.all([
-        loadCatalog(opts.tools),
-        parseInput(opts.input),
-        promptFile === undefined ? undefined : readPromptFile(promptFile),
-        opts.out === undefined ? undefined : checkOutFile(opts.out),
-      ]);
-      const usage = { calls: 0, tokens: { prompt: 0, completion: 0, total: 0 } };
-      let result;
-      try {
-        result = await planSpec(createLlmClient(config), {
-          usage,
-          goal,
-          catalog: catalog ?? catalogOf([]),
-          model: config.model,
-          maxAttempts,
-          ...(input !== undefined && { input }),
-          ...(prompt !== undefined && { prompt }),
-          ...(schema !== undefined && { schema }),
-        });
-      } catch (e) {
-        const failure = modelFailure(e, config);
-        if (failure === undefined) throw e;
-        const { calls, tokens } = usage;
-        if (opts.json) printJson({ ok: false, spec: null, attempts: calls, tokens, problems: [], error: failure.message });
-        process.stderr.write(`trellis: ${failure.message}\n`);
-        process.exitCode = failure.exit;
-        return;
-      }
-      if (!result.ok) {
-        // The hint is for the person: the model cannot name a tools module.
-        const problems = catalog === undefined ? result.problems.map(withCatalogHint) : result.problems;
-        if (opts.json) printJson({ ok: false, spec: null, attempts: result.attempts, tokens: result.tokens, problems: problems.map(problemJson) });
-        else {
-          process.stderr.write(`trellis: no valid spec after ${result.attempts} attempt(s); the last problems:\n`);
-          printProblems(problems);
-        }
-        process.exitCode = EXIT.failed;
-        return;
-      }
-      const text = `${JSON.stringify(result.spec, null, 2)}\n`;
-      const report = { ok: true, spec: result.spec, attempts: result.attempts, tokens: result.tokens, problems: [] };
-      if (opts.out === undefined) {
-        if (opts.json) printJson(report);
-        else process.stdout.write(text);
-        return;
-      }
-      try {
-        // A spec library folder (specs/ by default) may not exist yet.
-        await mkdir(dirname(opts.out), { recursive: true });
-        await writeFile(opts.out, text);
-      } catch (e) {
-        // Planning is done and paid for: the spec goes to stdout rather than being lost.
-        const error = `cannot write ${opts.out}: ${(e as Error).message}`;
-        process.stderr.write(`trellis: ${error}; the spec is on stdout\n`);
-        if (opts.json) printJson({ ...report, error });
-        else process.stdout.write(text);
-        process.exitCode = EXIT.failed;
-        return;
-      }
-      if (opts.json) printJson(report);
-      else process.stderr.write(`wrote ${opts.out}: a valid spec after ${result.attempts} attempt(s), ${result.tokens.total} tokens\n`);
+    .action(planCommand);
+}
+
+async function planCommand(goal: string, opts: PlanOpts): Promise<void> {
+  requireGoal(goal, 'GOAL');
+  const maxAttempts = parseAttempts(opts.attempts);
+  const env = plannerConfig();
+  const schema = opts.schema === undefined ? env.schema : plannerSchemaOption(opts.schema, '--schema');
+  const promptFile = opts.prompt ?? env.promptFile;
+  const [{ planSpec }, { createLlmClient }, { modelConfig, modelFailure }] = await Promise.all([
+    import('../../planner/index.js'),
+    import('../../llm/client.js'),
+    import('../model.js'),
+  ]);
+  const config = modelConfig();
+  const [catalog, input, prompt] = await Promise.all([
+    loadCatalog(opts.tools),
+    parseInput(opts.input),
+    promptFile === undefined ? undefined : readPromptFile(promptFile),
+    opts.out === undefined ? undefined : checkOutFile(opts.out),
+  ]);
+  const usage = { calls: 0, tokens: { prompt: 0, completion: 0, total: 0 } };
+  let result: PlanResult;
+  try {
+    result = await planSpec(createLlmClient(config), {
+      usage,
+      goal,
+      catalog: catalog ?? catalogOf([]),
+      model: config.model,
+      maxAttempts,
+      ...(input !== undefined && { input }),
+      ...(prompt !== undefined && { prompt }),
+      ...(schema !== undefined && { schema }),
     });
+  } catch (e) {
+    const failure = modelFailure(e, config);
+    if (failure === undefined) throw e;
+    const { calls, tokens } = usage;
+    if (opts.json) printJson({ ok: false, spec: null, attempts: calls, tokens, problems: [], error: failure.message });
+    process.stderr.write(`trellis: ${failure.message}\n`);
+    process.exitCode = failure.exit;
+    return;
+  }
+  if (result.ok) await deliver(result, opts);
+  else reportInvalid(result, catalog, opts);
+}
+
+type PlanResult = Awaited<ReturnType<typeof import('../../planner/index.js').planSpec>>; // a type: the planner still loads lazily
+
+/** No valid spec within the budget: the last problems, and exit 1. */
+function reportInvalid(result: Extract<PlanResult, { ok: false }>, catalog: ToolCatalog | undefined, opts: PlanOpts): void {
+  // The hint is for the person: the model cannot name a tools module.
+  const problems = catalog === undefined ? result.problems.map(withCatalogHint) : result.problems;
+  if (opts.json) printJson({ ok: false, spec: null, attempts: result.attempts, tokens: result.tokens, problems: problems.map(problemJson) });
+  else {
+    process.stderr.write(`trellis: no valid spec after ${result.attempts} attempt(s); the last problems:\n`);
+    printProblems(problems);
+  }
+  process.exitCode = EXIT.failed;
+}
+
+/** A valid spec: printed, or written to --out (and printed when the write fails: planning is paid for). */
+async function deliver(result: Extract<PlanResult, { ok: true }>, opts: PlanOpts): Promise<void> {
+  const text = `${JSON.stringify(result.spec, null, 2)}\n`;
+  const report = { ok: true, spec: result.spec, attempts: result.attempts, tokens: result.tokens, problems: [] };
+  if (opts.out === undefined) {
+    if (opts.json) printJson(report);
+    else process.stdout.write(text);
+    return;
+  }
+  try {
+    // A spec library folder (specs/ by default) may not exist yet.
+    await mkdir(dirname(opts.out), { recursive: true });
+    await writeFile(opts.out, text);
+  } catch (e) {
+    const error = `cannot write ${opts.out}: ${(e as Error).message}`;
+    process.stderr.write(`trellis: ${error}; the spec is on stdout\n`);
+    if (opts.json) printJson({ ...report, error });
+    else process.stdout.write(text);
+    process.exitCode = EXIT.failed;
+    return;
+  }
+  if (opts.json) printJson(report);
+  else process.stderr.write(`wrote ${opts.out}: a valid spec after ${result.attempts} attempt(s), ${result.tokens.total} tokens\n`);
 }
 
 function printJson(report: Record<string, unknown>): void {
