@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT, runCli } from '../helpers/cli.js';
 import { temporalAddress, temporalNamespace } from '../helpers/temporal.js';
+import { CLI_POLL, waitFor } from '../helpers/wait.js';
 
 const taskQueue = `e2e-${randomUUID()}`;
 const children: ChildProcess[] = [];
@@ -42,15 +43,6 @@ async function statusOf(runId: string): Promise<{
   return JSON.parse(r.stdout);
 }
 
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  for (let i = 0; ; i++) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (i > 100) throw new Error(`timed out: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'trellis-e2e-runs-'));
   const mock = await startDaemon(['mock-llm', '--script', 'examples/mock-llm.json']);
@@ -77,9 +69,10 @@ describe('trellis run, status, approve', () => {
     const { runId, status } = JSON.parse(started.stdout);
     expect(status).toBe('running');
 
-    const waiting = await until(
+    const waiting = await waitFor(
       () => statusOf(runId),
       (v) => v.status === 'waiting',
+      CLI_POLL,
     );
     expect(waiting.pending).toEqual([
       { step: 'ok', title: 'Refund 80 on order A-1002?', deadline: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), source: 'approval' },
@@ -98,9 +91,10 @@ describe('trellis run, status, approve', () => {
     expect(approved.code, approved.stderr).toBe(0);
     expect(approved.stdout.trim()).toBe(`approved ok of ${runId} as alice`);
 
-    const done = await until(
+    const done = await waitFor(
       () => statusOf(runId),
       (v) => v.status === 'completed',
+      CLI_POLL,
     );
     expect(done.output).toEqual({ refunded: true, reason: 'The customer reports that the item arrived broken.' });
     expect(done.steps.ok!.output).toMatchObject({ approved: true, by: 'alice', comment: 'photos attached' });
@@ -135,9 +129,10 @@ describe('trellis run, status, approve', () => {
   it('refuses an answer for a step that does not wait, with exit 1 and the reason', async () => {
     const r = await trellis(['run', 'examples/refund.json', '--input', '{"orderId":"A-1006"}', '--json']);
     const { runId } = JSON.parse(r.stdout);
-    await until(
+    await waitFor(
       () => statusOf(runId),
       (v) => v.status === 'waiting',
+      CLI_POLL,
     );
     const wrong = await trellis(['approve', runId, 'refund', '--by', 'alice']);
     expect(wrong.code).toBe(1);
@@ -151,9 +146,10 @@ describe('trellis run, status, approve', () => {
 
     const cancelled = await trellis(['cancel', runId]);
     expect(cancelled.code, cancelled.stderr).toBe(0);
-    const view = await until(
+    const view = await waitFor(
       () => statusOf(runId),
       (v) => v.status === 'cancelled',
+      CLI_POLL,
     );
     expect(view.status).toBe('cancelled');
   });
@@ -193,9 +189,10 @@ describe('the Temporal contract from the command line', () => {
   it('an anonymous answer is refused (exit 1, the code named); status --json is the documented view', async () => {
     const r = await trellis(['run', 'examples/refund.json', '--input', '{"orderId":"A-1004"}', '--json']);
     const { runId } = JSON.parse(r.stdout) as { runId: string };
-    const view = await until(
+    const view = await waitFor(
       () => statusOf(runId),
       (v) => v.status === 'waiting',
+      CLI_POLL,
     );
     expect(Object.keys(view).sort()).toEqual(['executed', 'name', 'output', 'pending', 'runId', 'status', 'steps', 'temporalRunId', 'tokens']);
     const anonymous = await trellis(['approve', runId, 'ok']);

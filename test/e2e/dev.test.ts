@@ -13,6 +13,7 @@ import { TrellisClient } from '../../src/client/index.js';
 import { parseMockScript } from '../../src/llm/mock-script.js';
 import { startMockLlm, type MockLlmServer } from '../../src/llm/mock-server.js';
 import { CLI, ROOT } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 
 let dir: string;
 let mock: MockLlmServer;
@@ -77,10 +78,11 @@ it('keeps runs on disk across a restart and prints the UI address', async () => 
   const config = { address: `127.0.0.1:${port}`, namespace: 'default', taskQueue: 'dev-test' };
   let client = await TrellisClient.connect(config);
   const { runId } = await client.start(JSON.parse(readFileSync('examples/refund.json', 'utf8')), { input: { orderId: 'A-1002' } });
-  for (let i = 0; (await client.status(runId)).status !== 'waiting'; i++) {
-    if (i > 100) throw new Error('the run never waited');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor(
+    () => client.status(runId),
+    (view) => view.status === 'waiting',
+    { timeoutMs: 15_000, what: 'the run to wait for a person' },
+  );
   expect((await client.list({ status: 'waiting' })).map((r) => r.runId)).toContain(runId);
   await client.close();
   expect(await stop(first.child)).toBe(0);
@@ -165,16 +167,13 @@ it('does not leave its Temporal server running when it is killed (SIGKILL)', asy
   await killed;
 
   // Within a bound: the server is gone and the port is free.
-  const deadline = Date.now() + 15_000;
-  let gone = false;
-  while (Date.now() < deadline) {
-    if (!running(server) && !(await accepts(on.port))) {
-      gone = true;
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(gone, `temporal server ${server} still running (or port ${on.port} still answers) 15 s after trellis dev was killed`).toBe(true);
+  await expect
+    .poll(async () => !running(server) && !(await accepts(on.port)), {
+      timeout: 15_000,
+      interval: 100,
+      message: `temporal server ${server} still running (or port ${on.port} still answers) 15 s after trellis dev was killed`,
+    })
+    .toBe(true);
   expect(temporalServerPids(on.port)).toEqual([]);
 
   // And the same command on the same port and db starts again.

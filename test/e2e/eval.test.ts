@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockLlm, type MockLlmServer } from '../../src/llm/mock-server.js';
 import { CLI, ROOT, lines, runCli } from '../helpers/cli.js';
 import { temporalAddress, temporalNamespace } from '../helpers/temporal.js';
+import { CLI_POLL } from '../helpers/wait.js';
 
 const taskQueue = `e2e-eval-${randomUUID()}`;
 const children: ChildProcess[] = [];
@@ -158,12 +159,12 @@ describe('trellis eval', () => {
     expect(c.checks).toEqual({ plan: 'pass', output: 'fail' });
     expect(c.failure).toBe(`output: the run ${c.runId} did not end within 3s (it waits for a person: "ok"); it was cancelled`);
     // The cancellation was requested; the run records it in a moment.
-    let status = '';
-    for (let i = 0; i < 50 && status !== 'cancelled'; i++) {
-      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 200));
-      status = JSON.parse((await runCli(['status', c.runId, '--json'], { env: temporal })).stdout).status;
-    }
-    expect(status).toBe('cancelled');
+    await expect
+      .poll(async () => JSON.parse((await runCli(['status', c.runId, '--json'], { env: temporal })).stdout).status, {
+        timeout: CLI_POLL.timeoutMs,
+        interval: CLI_POLL.intervalMs,
+      })
+      .toBe('cancelled');
   });
 });
 

@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT, runCli } from '../helpers/cli.js';
 import { temporalAddress, temporalNamespace } from '../helpers/temporal.js';
+import { CLI_POLL, waitFor } from '../helpers/wait.js';
 
 const taskQueue = `e2e-goal-${randomUUID()}`;
 const children: ChildProcess[] = [];
@@ -40,19 +41,11 @@ function startDaemon(args: string[], extraEnv: Record<string, string> = {}): Pro
 
 const trellis = (args: string[]) => runCli(args, { env, timeoutMs: 60_000 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the test reads any field of the JSON it asserts
 async function statusOf(runId: string): Promise<Record<string, any>> {
   const r = await trellis(['status', runId, '--json']);
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout);
-}
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  for (let i = 0; ; i++) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (i > 100) throw new Error(`timed out: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 const plannerCalls = async () =>
@@ -82,9 +75,10 @@ describe('trellis run --goal', () => {
     const started = await trellis(['run', '--goal', 'Read the note of an order', '--review', '--input', '{"orderId":"A-1002"}', '--json']);
     expect(started.code, started.stderr).toBe(0);
     const { runId } = JSON.parse(started.stdout);
-    const waiting = await until(
+    const waiting = await waitFor(
       () => statusOf(runId),
       (v) => v.status === 'waiting',
+      CLI_POLL,
     );
     expect(waiting).toMatchObject({ goal: 'Read the note of an order', spec: { name: 'order-note' }, pending: [{ step: 'plan' }] });
     expect(waiting.pending[0].details).toContain('- order (tool): lookup_order {"orderId":"${input.orderId}"}');
@@ -94,9 +88,10 @@ describe('trellis run --goal', () => {
 
     const denied = await trellis(['approve', runId, 'plan', '--deny', '--comment', 'say which order', '--by', 'bob']);
     expect(denied.code, denied.stderr).toBe(0);
-    const again = await until(
+    const again = await waitFor(
       () => statusOf(runId),
       (v) => v.status === 'waiting' && v.earlierPlans?.length === 1,
+      CLI_POLL,
     );
     expect(again.earlierPlans[0]).toMatchObject({
       plan: 1,
@@ -109,9 +104,10 @@ describe('trellis run --goal', () => {
 
     const approved = await trellis(['approve', runId, 'plan', '--by', 'alice']);
     expect(approved.code, approved.stderr).toBe(0);
-    const done = await until(
+    const done = await waitFor(
       () => statusOf(runId),
       (v) => v.status === 'completed',
+      CLI_POLL,
     );
     expect(done.output).toMatchObject({ note: expect.stringContaining('broken') });
   });

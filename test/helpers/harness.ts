@@ -4,12 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
-import { pino } from 'pino';
 import { TrellisClient } from '../../src/client/index.js';
 import type { MockRule } from '../../src/llm/mock-script.js';
 import { startMockLlm, type MockLlmServer } from '../../src/llm/mock-server.js';
 import type { Tool } from '../../src/tools/define.js';
 import { bundleWorkflows, createTrellisWorker } from '../../src/worker.js';
+import { testLogger } from './logs.js';
 import { connectWorker, temporalAddress, temporalNamespace } from './temporal.js';
 
 let bundle: Promise<{ code: string }> | undefined;
@@ -37,7 +37,7 @@ export async function startHarness(options: {
   const mock = await startMockLlm({ rules: options.rules ?? [] });
   const connection = await connectWorker();
   const temporal = { address: temporalAddress(), namespace: temporalNamespace(), taskQueue };
-  const logger = pino({ level: 'warn' });
+  const logger = testLogger('warn');
   const startWorker = async () => {
     const { worker } = await createTrellisWorker({
       tools: options.tools,

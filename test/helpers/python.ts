@@ -210,9 +210,10 @@ function run(
       clearTimeout(timer);
       reject(new Error(`${command}: ${err.message}`));
     });
-    child.once('close', (code) => {
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      // Killed by a signal (a crash): say which, where the exit code would be.
+      resolve({ code, stdout, stderr: signal ? `${stderr}\n(ended by ${signal})` : stderr });
     });
   });
 }
@@ -224,7 +225,7 @@ async function mustRun(command: string, args: readonly string[], env: Record<str
   try {
     result = await run(command, args, env, timeoutMs);
   } catch (err) {
-    throw new Error(`\`${shown}\` failed: ${(err as Error).message.split('\n')[0]}. ${hint}.`);
+    throw new Error(`\`${shown}\` failed: ${(err as Error).message.split('\n')[0]}. ${hint}.`, { cause: err });
   }
   if (result.code !== 0) {
     const tail = `${result.stderr}\n${result.stdout}`.trim().split('\n').slice(-8).join('\n');

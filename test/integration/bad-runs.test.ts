@@ -10,12 +10,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
-import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TrellisClient, TrellisRunError } from '../../src/client/index.js';
 import { startDevServer, type DevServer } from '../../src/temporal/index.js';
 import { bundleWorkflows, createTrellisWorker } from '../../src/worker.js';
 import tools from '../fixtures/hostile-tools.js';
+import { testLogger } from '../helpers/logs.js';
 import { connectWorker } from '../helpers/temporal.js';
 import { historyEvents, startRaw, type Server } from '../helpers/temporal-cli.js';
 
@@ -75,7 +75,7 @@ async function startWorker(connection: NativeConnection, bundle: { code: string 
     temporal: { ...on, taskQueue },
     connection,
     workflowBundle: bundle,
-    logger: pino({ level: 'error' }),
+    logger: testLogger('error'),
     llm: { baseURL: 'http://127.0.0.1:9/v1', model: 'none' },
   });
   return { worker, done: worker.run() };

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TrellisClient } from '../../src/client/index.js';
 import { temporalAddress, temporalNamespace } from '../helpers/temporal.js';
+import { waitFor } from '../helpers/wait.js';
 
 let dir: string;
 let client: TrellisClient;
@@ -44,14 +45,6 @@ function startWorker(): ChildProcess {
   return child;
 }
 
-async function until(check: () => Promise<boolean> | boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 it('completes the run after the worker is killed mid-step, with the side effect made once', async () => {
   const first = startWorker();
   const { runId } = await client.start({
@@ -70,7 +63,11 @@ it('completes the run after the worker is killed mid-step, with the side effect 
     output: '${steps.charge.chargeId}',
   });
   const attempts = path.join(dir, 'attempts.txt');
-  await until(() => existsSync(attempts), 60_000);
+  await waitFor(
+    () => existsSync(attempts),
+    (started) => started,
+    { timeoutMs: 60_000, what: `the first attempt (${attempts})` },
+  );
   first.kill('SIGKILL');
   await new Promise((r) => first.once('exit', r));
 

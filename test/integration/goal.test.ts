@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import tools, { effects } from '../fixtures/run-tools.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 const lookup = (id: string) => ({ id: 'order', kind: 'tool', tool: 'lookup_order', args: { orderId: id } });
 const plan = (name: string, steps: unknown[], output: unknown) => ({ version: 1, name, steps, output });
@@ -235,13 +236,3 @@ describe('goal runs', () => {
     expect(effects).toHaveLength(0);
   });
 });
-
-async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting; last value: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

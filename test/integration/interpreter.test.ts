@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Spec } from '../../src/spec/schema.js';
 import tools, { effects } from '../fixtures/run-tools.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 import { refundSpec } from '../unit/helpers.js';
 
 const refund = refundSpec() as Spec;
@@ -23,16 +24,6 @@ afterAll(() => h?.stop());
 beforeEach(() => {
   effects.length = 0;
 });
-
-async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting; last value: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('the refund flow', () => {
   it('waits for a person, then refunds when approved', async () => {

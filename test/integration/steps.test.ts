@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Spec } from '../../src/spec/schema.js';
 import tools, { effects } from '../fixtures/run-tools.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 const specsDir = mkdtempSync(join(tmpdir(), 'trellis-specs-'));
 writeFileSync(
@@ -357,13 +358,3 @@ describe('call step', () => {
     await expect(h.client.result(badInput)).rejects.toThrow('the run is invalid:\nspec.steps[0].input.orderId: expected string, got number 7');
   });
 });
-
-async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting; last value: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -10,6 +10,7 @@ import { runCli } from '../helpers/cli.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { historyEvents, startRaw, temporal } from '../helpers/temporal-cli.js';
 import { temporalAddress, temporalNamespace } from '../helpers/temporal.js';
+import { waitFor } from '../helpers/wait.js';
 import { refundSpec } from '../unit/helpers.js';
 
 let h: Harness;
@@ -36,16 +37,6 @@ const spec = (name: string, steps: unknown[], extra: Record<string, unknown> = {
 
 /** A run that waits at a policy gate: refund_order for 500 needs a person (its policy: amounts over 100). */
 const gatedRefund = spec('gated-refund', [{ id: 'r', kind: 'tool', tool: 'refund_order', args: { orderId: 'A-1', amount: 500 } }]);
-
-async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting; last value: ${JSON.stringify(v)?.slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const waiting = (id: string) =>
   waitFor(
@@ -482,6 +473,7 @@ describe('smaller things', () => {
       message:
         'invalid input:\ninput.rate: NaN (not a number): not a number JSON can hold\ninput.tip: a number too large for JSON (Infinity): not a number JSON can hold',
     });
+    await expect(h.client.startGoal('Refund order A-1', { input: { tip: -Infinity } })).rejects.toMatchObject({ code: 'INPUT_INVALID' });
   });
 
   it('an empty reply from the model endpoint fails the step, saying what came back', async () => {

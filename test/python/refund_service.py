@@ -133,4 +133,9 @@ if __name__ == "__main__":
         asyncio.run(main())
     except Exception as err:  # noqa: BLE001
         emit("error", error=type(err).__name__, message=str(err))
-        sys.exit(1)
+        sys.stdout.flush()
+        os._exit(1)
+    # The work is done and printed. Leave without the interpreter's teardown, where the SDK's native runtime can
+    # still crash its threads now and then (seen: the process ended by a signal after printing its result).
+    sys.stdout.flush()
+    os._exit(0)
