@@ -27,9 +27,9 @@ import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { pino } from 'pino';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { parseMockScript } from '../dist/index.js';
 import { TrellisClient } from '../dist/client/index.js';
-import { createTrellisWorker, startMockLlm } from '../dist/worker.js';
+import { parseMockScript, startMockLlm } from '../dist/testing.js';
+import { createTrellisWorker } from '../dist/worker.js';
 import TOOLS, { calls as toolLog, TOOL_LATENCY_MS } from './fixtures/plan-tools.mjs';
 import { REACT_SYSTEM, reactPrompt, scaledTriage, TASKS } from './fixtures/plan-tasks.mjs';
 import { openAiTools, reactLoop } from './lib/react-loop.mjs';
@@ -354,7 +354,8 @@ async function loadLangGraph(baseURL) {
   if (!existsSync(`${LANGGRAPH_DIR}node_modules/@langchain/langgraph/package.json`)) {
     console.log('langgraph: installing bench/langgraph (npm ci --prefix bench/langgraph), once');
     const npm = spawnSync('npm', ['ci', '--prefix', LANGGRAPH_DIR, '--no-audit', '--no-fund', '--silent'], { encoding: 'utf8' });
-    if (npm.status !== 0) return { note: `skipped: npm ci --prefix bench/langgraph failed: ${(npm.stderr || npm.error?.message || '').trim().split('\n').at(-1)}` };
+    if (npm.status !== 0)
+      return { note: `skipped: npm ci --prefix bench/langgraph failed: ${(npm.stderr || npm.error?.message || '').trim().split('\n').at(-1)}` };
   }
   try {
     const { makeLangGraphAgent, versions } = await import('./langgraph/react-agent.mjs');

@@ -8,8 +8,9 @@
 import { readFile } from 'node:fs/promises';
 import { pino } from 'pino';
 import { TrellisClient } from '../dist/client/index.js';
-import { catalogOf, describeTool, loadToolsModule, parseMockScript } from '../dist/index.js';
-import { createTrellisWorker, startMockLlm } from '../dist/worker.js';
+import { catalogOf, describeTool, loadToolsModule } from '../dist/index.js';
+import { parseMockScript, startMockLlm } from '../dist/testing.js';
+import { createTrellisWorker } from '../dist/worker.js';
 import { startDevServer } from '../dist/temporal/index.js';
 
 const interactive = process.argv.includes('--interactive');

@@ -7,18 +7,28 @@
 import type { PayloadLimits } from './engine/messages.js';
 import { DEFAULT_PAYLOAD_LIMITS, TEMPORAL_LIMITS } from './engine/payload.js';
 import { TrellisError } from './errors.js';
+/** Where Temporal is and which task queue Trellis uses: temporalConfigFromEnv reads it, a client or a worker overrides fields. */
 export interface TemporalConfig {
+  /** host:port of the Temporal frontend. TEMPORAL_ADDRESS, else 127.0.0.1:7233. */
   address: string;
+  /** TEMPORAL_NAMESPACE, else `default`. */
   namespace: string;
+  /** The task queue runs start on and workers poll. TRELLIS_TASK_QUEUE, else `trellis`. */
   taskQueue: string;
+  /** An API key (Temporal Cloud, say). TEMPORAL_API_KEY. */
   apiKey?: string;
+  /** Connect with TLS. From the environment: true when TEMPORAL_API_KEY is set, or TEMPORAL_TLS is 1 or true. */
   tls: boolean;
 }
 
+/** The task queue when TRELLIS_TASK_QUEUE is not set. */
 export const DEFAULT_TASK_QUEUE = 'trellis';
 export const DEFAULT_ADDRESS = '127.0.0.1:7233';
 
-/** Every variable the worker reads; docker-compose.yml is checked against this list. */
+/**
+ * Every variable the worker (`trellis worker`) reads; docker-compose.yml is checked against this list. The CLI reads
+ * TRELLIS_TOOLS, TRELLIS_LOG_LEVEL and TRELLIS_MAX_CACHED_WORKFLOWS; createTrellisWorker takes those as options.
+ */
 export const WORKER_ENV = [
   'TEMPORAL_ADDRESS',
   'TEMPORAL_NAMESPACE',
@@ -39,6 +49,7 @@ export const WORKER_ENV = [
   'TRELLIS_MODEL',
 ] as const;
 
+/** TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS and TRELLIS_TASK_QUEUE, with the defaults for those unset or empty. */
 export function temporalConfigFromEnv(env: NodeJS.ProcessEnv = process.env): TemporalConfig {
   const apiKey = env.TEMPORAL_API_KEY || undefined;
   return {
@@ -50,12 +61,22 @@ export function temporalConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Tem
   };
 }
 
+/**
+ * The environment's settings with `overrides` on top. An API key means TLS, given in code as in TEMPORAL_API_KEY,
+ * unless `overrides.tls` says otherwise.
+ */
+export function temporalConfig(overrides: Partial<TemporalConfig> = {}): TemporalConfig {
+  const config = { ...temporalConfigFromEnv(), ...overrides };
+  if (overrides.apiKey !== undefined && overrides.tls === undefined) config.tls = true;
+  return config;
+}
+
 /** Options for Connection.connect / NativeConnection.connect. */
 export function connectionOptions(config: TemporalConfig) {
   return { address: config.address, ...(config.tls && { tls: true }), ...(config.apiKey && { apiKey: config.apiKey }) };
 }
 
-/** A setting in the environment that cannot be used. */
+/** A setting in the environment that cannot be used; `code` is CONFIG_INVALID, and the message names the variable. */
 export class ConfigError extends TrellisError {
   constructor(message: string) {
     super('CONFIG_INVALID', message);
@@ -63,8 +84,9 @@ export class ConfigError extends TrellisError {
 }
 
 /**
- * The worker's limits: each a whole number below Temporal's own (a payload under 2 MB, a history under 50 MB and
- * 51,200 events), so Trellis always meets its limit first.
+ * The worker's limits from TRELLIS_MAX_PAYLOAD_BYTES, TRELLIS_MAX_HISTORY_BYTES and TRELLIS_MAX_HISTORY_EVENTS (unset:
+ * 512 KiB, 40 MiB, 40,960): each a whole number below Temporal's own (a payload under 2 MB, a history under 50 MB and
+ * 51,200 events), so Trellis always meets its limit first. Throws ConfigError for a value outside its range.
  */
 export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): PayloadLimits {
   const read = (name: string, fallback: number, below: number, minimum: number): number => {

@@ -4,6 +4,7 @@
  */
 export class TrellisError extends Error {
   constructor(
+    /** Stable and UPPER_SNAKE: switch on it, not on the message. */
     readonly code: string,
     message: string,
     options?: { cause?: unknown },

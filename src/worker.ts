@@ -1,6 +1,11 @@
 /**
- * The Trellis worker: the interpreter workflow plus the tool and llm activities for one tools module,
- * configured from the environment, with structured logs and a graceful shutdown on SIGINT/SIGTERM.
+ * `trellis/worker`: the Trellis worker, the interpreter workflows plus the tool, model, planner and check activities
+ * for one tools module, configured from the environment, with structured logs and a graceful shutdown on SIGINT and
+ * SIGTERM; and its building blocks, for a team that assembles its own worker.
+ *
+ *   import { createTrellisWorker } from 'trellis/worker';
+ *   const { worker } = await createTrellisWorker({ tools });   // TEMPORAL_ADDRESS, TRELLIS_TASK_QUEUE, OPENAI_BASE_URL...
+ *   await worker.run();
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -9,23 +14,31 @@ import { pino, type Logger } from 'pino';
 import { createActivities } from './activities/index.js';
 import { DEFAULT_SPECS_DIR } from './library/saved-specs.js';
 import { payloadLimitInterceptor } from './activities/payload-limit.js';
-import { connectionOptions, limitsFromEnv, temporalConfigFromEnv, type TemporalConfig } from './config.js';
+import { connectionOptions, limitsFromEnv, temporalConfig, type TemporalConfig } from './config.js';
 import type { PayloadLimits } from './engine/messages.js';
 import { createLlmClient, llmConfigFromEnv, type LlmConfig } from './llm/client.js';
 import { plannerConfigFromEnv, type PlannerConfig } from './planner/config.js';
 import { ensureStatusAttribute, STATUS_SEARCH_ATTRIBUTE } from './temporal/status-attribute.js';
 import type { Tool } from './tools/define.js';
 
+/** What createTrellisWorker needs: the tools; everything else defaults from the environment. */
 export interface TrellisWorkerOptions {
+  /** The tools runs may call (a tools module's default export, or loadToolsModule's result). */
   tools: readonly Tool[];
+  /** Overrides the environment's Temporal settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TRELLIS_TASK_QUEUE, ...). */
   temporal?: Partial<TemporalConfig>;
+  /** Overrides the environment's model settings (OPENAI_BASE_URL, OPENAI_API_KEY, TRELLIS_MODEL). */
   llm?: Partial<LlmConfig>;
   /** An existing connection; otherwise one is made from `temporal` and the environment. */
   connection?: NativeConnection;
   /** A bundle made once with bundleWorkflows() (tests and benchmarks start many workers). */
   workflowBundle?: { code: string };
-  /** Workflows kept in memory between tasks; runs beyond it are evicted and replayed when they wake. */
+  /** Workflows kept in memory between tasks; runs beyond it are evicted and replayed when they wake. Default: Temporal's. */
   maxCachedWorkflows?: number;
+  /**
+   * The pino logger for the worker's lines, and the SDK's (those go to the first worker's logger in a process).
+   * Default: pino at level info, named trellis-worker.
+   */
   logger?: Logger;
   /** The folder of saved specs that `call` steps name. Default: TRELLIS_SPECS, else ./specs. */
   specsDir?: string;
@@ -46,14 +59,31 @@ export function workflowsPath(): string {
   return existsSync(js) ? js : fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 }
 
+/** Bundles the interpreter's workflow code, which takes seconds: make it once and pass it as `workflowBundle` to every worker. */
 export async function bundleWorkflows(): Promise<{ code: string }> {
   return bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quietBundlerLogger });
 }
 
+/**
+ * A Trellis worker for one set of tools: the interpreter workflows and every activity (tools, model, agent, planner,
+ * saved specs, checks) on the task queue of `temporal` and the environment. It connects (unless given `connection`),
+ * registers the TrellisStatus search attribute when the server lets it (a warning otherwise), bundles the workflows
+ * (unless given `workflowBundle`) and logs `worker ready`. It does not poll yet: `worker.run()` does, until SIGINT or
+ * SIGTERM; then `close()` closes the connection it made (not one it was given).
+ *
+ * @throws {ConfigError} (CONFIG_INVALID) for a bad TRELLIS_MAX_* variable and {@link PlannerConfigError} for a bad
+ *   TRELLIS_PLANNER_SCHEMA, even when options override them; the Temporal SDK's error when it cannot connect.
+ * @example
+ * ```ts
+ * const { worker, close } = await createTrellisWorker({ tools: await loadToolsModule('tools.ts') });
+ * await worker.run(); // until SIGINT or SIGTERM
+ * await close();
+ * ```
+ */
 export async function createTrellisWorker(
   options: TrellisWorkerOptions,
 ): Promise<{ worker: Worker; connection: NativeConnection; close(): Promise<void> }> {
-  const config = { ...temporalConfigFromEnv(), ...options.temporal };
+  const config = temporalConfig(options.temporal);
   const llmConfig = { ...llmConfigFromEnv(), ...options.llm };
   const logger = options.logger ?? pino({ name: 'trellis-worker' });
   const specsDir = options.specsDir ?? (process.env.TRELLIS_SPECS || undefined);
@@ -140,6 +170,6 @@ const quietBundlerLogger = {
 
 // The worker's building blocks, for teams that assemble their own worker (`trellis/worker`).
 export { createActivities, type ActivityDeps } from './activities/index.js';
-export { startMockLlm, type MockLlmServer, type MockLlmOptions } from './llm/mock-server.js';
-export { chat, InvalidReplyError, type ChatRequest, type ChatResult } from './llm/chat.js';
+export { payloadLimitInterceptor } from './activities/payload-limit.js';
+export { chat, EmptyReplyError, InvalidReplyError, type ChatRequest, type ChatResult } from './llm/chat.js';
 export { createLlmClient, llmConfigFromEnv, type LlmConfig } from './llm/client.js';

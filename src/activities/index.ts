@@ -14,9 +14,13 @@ import { createPlannerActivities } from './planner.js';
 import { createSpecActivities } from './specs.js';
 import { createToolActivities } from './tools.js';
 
+/** What the activities are made of. Unlike createTrellisWorker, nothing here is read from the environment. */
 export interface ActivityDeps {
+  /** The tools runs may call. */
   tools: readonly Tool[];
+  /** The OpenAI-compatible client that llm and agent steps and the planner call (createLlmClient makes one). */
   llm: OpenAI;
+  /** The model for steps that name none, and for the planner. */
   model: string;
   /** The folder of saved specs that `call` steps name. Default ./specs. */
   specsDir?: string;
@@ -26,6 +30,10 @@ export interface ActivityDeps {
   worker?: WorkerFacts;
 }
 
+/**
+ * Every activity a Trellis worker registers, by name, for a Worker you create yourself (`activities:` of
+ * Worker.create, with the workflows from workflowsPath() or bundleWorkflows()). Add payloadLimitInterceptor too.
+ */
 export function createActivities(deps: ActivityDeps) {
   const catalog = toolCatalog(deps.tools);
   const specsDir = deps.specsDir ?? DEFAULT_SPECS_DIR;

@@ -8,6 +8,10 @@ import { ApplicationFailure, type Context } from '@temporalio/activity';
 import type { ActivityInboundCallsInterceptor, ActivityInterceptors } from '@temporalio/worker';
 import { jsonBytes } from '../engine/payload.js';
 
+/**
+ * The activity interceptor that fails, non-retryably (TrellisPayloadTooLarge), a result over `limitBytes` as JSON. For
+ * `interceptors: { activity: [payloadLimitInterceptor(limits.payloadBytes)] }` of a Worker you create yourself.
+ */
 export function payloadLimitInterceptor(limitBytes: number): (ctx: Context) => ActivityInterceptors {
   return (ctx) => ({ inbound: new PayloadLimit(ctx, limitBytes) });
 }

@@ -2,10 +2,13 @@
 import type { TrellisClient } from '../client/index.js';
 import { formatProblem } from '../spec/problems.js';
 import { EXIT, UsageError } from './io.js';
+import { TrellisError } from '../errors.js';
 
 /** Thrown when the work failed: exit 1 with this message. */
-export class WorkFailed extends Error {
-  override readonly name = 'WorkFailed';
+export class WorkFailed extends TrellisError {
+  constructor(message: string) {
+    super('WORK_FAILED', message);
+  }
 }
 
 export async function withClient<T>(fn: (client: TrellisClient) => Promise<T>): Promise<T> {
@@ -57,7 +60,7 @@ export async function parseInput(text: string | undefined): Promise<unknown> {
     throw new UsageError(`--input is not JSON: ${(e as Error).message}`);
   }
   // 1e309 parses as Infinity, which would reach the run as null: say so instead.
-  const { formatPath, nonFiniteNumbers } = await import('../spec/index.js');
+  const [{ formatPath }, { nonFiniteNumbers }] = await Promise.all([import('../spec/problems.js'), import('../spec/parse.js')]);
   const bad = nonFiniteNumbers(value);
   if (bad.length > 0) {
     throw new UsageError(

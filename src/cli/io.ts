@@ -11,15 +11,14 @@ import {
 } from '../spec/index.js';
 import { loadToolsModule, toolCatalog, ToolsModuleError, type Tool } from '../tools/index.js';
 import { parsePlannerSchema, plannerConfigFromEnv, PlannerConfigError, type PlannerConfig, type PlannerSchema } from '../planner/config.js';
+import { TrellisError } from '../errors.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 /** Bad usage: a missing file, a tools module that does not load, no connection. Exit 2. */
-export class UsageError extends Error {
-  readonly code = 'USAGE';
+export class UsageError extends TrellisError {
   constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+    super('USAGE', message);
   }
 }
 

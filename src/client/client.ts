@@ -11,7 +11,7 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
-import { connectionOptions, temporalConfigFromEnv, type TemporalConfig } from '../config.js';
+import { connectionOptions, temporalConfig, type TemporalConfig } from '../config.js';
 import type { ApprovalResult, GoalArgs, GoalResult, RunArgs, RunOptions, RunResult, RunView } from '../engine/messages.js';
 import type { RunStatus } from '../engine/state.js';
 import type { ToolCatalog } from '../spec/catalog.js';
@@ -30,18 +30,23 @@ import { slug } from './run-id.js';
 
 export { STATUS_SEARCH_ATTRIBUTE };
 
+/** How start runs a spec: its input, its id, the catalog to validate with, and the run's options. */
 export interface StartOptions {
+  /** The run input, checked against the spec's input schema before anything starts. Default null. */
   input?: unknown;
   /** The run id (the Temporal workflow id). Default: the spec's name and a random suffix. An id that has a run is refused (RUN_EXISTS). */
   id?: string;
   /** With a catalog the validation also checks tools and types. */
   tools?: ToolCatalog;
+  /** How many steps that call activities or start child runs run at once. Default 8. */
   maxParallel?: number;
   /** Caps for this run (with the spec's own budget, the smaller of each applies). */
   budget?: Budget;
 }
 
+/** How startGoal runs a goal: its input, its id, the plan's review, and the run's options. */
 export interface StartGoalOptions {
+  /** The run input: shown to the planner, and checked (by the worker) against the plan's input schema. */
   input?: unknown;
   /** The run id. Default: "goal-" and a random suffix. */
   id?: string;
@@ -49,33 +54,54 @@ export interface StartGoalOptions {
   review?: boolean;
   /** Plans in all when people deny with a comment. Default 3. */
   maxPlans?: number;
+  /** How many steps of the plan that call activities or start child runs run at once. Default 8. */
   maxParallel?: number;
   /** Caps for the whole run, planning included. */
   budget?: Budget;
 }
 
+/** One run, as list gives it. */
 export interface RunSummary {
+  /** The run's id (Temporal's workflow id). */
   runId: string;
+  /** The spec's name (a goal run's: `goal: ...`); the id when the run has none. */
   name: string;
   status: RunStatus;
+  /** When it started, as an ISO 8601 timestamp. */
   startedAt: string;
 }
 
 /** How long status() waits for a worker to answer the status query of a run that has not ended. */
 const QUERY_DEADLINE_MS = 10_000;
 
+/**
+ * The typed client of Trellis runs, on one namespace and task queue. Make one with TrellisClient.connect, keep it for
+ * the life of the process, and close it at the end. Every method addresses a run by its id, so any process may
+ * answer or read a run another one started.
+ */
 export class TrellisClient {
   private statusAttribute: Promise<boolean> | undefined;
 
   private constructor(
+    /** The Temporal client underneath, for what this one does not do. */
     readonly temporal: Client,
+    /** The settings it connected with: the environment's, overridden by connect's argument. */
     readonly config: TemporalConfig,
     private readonly connection: Connection,
   ) {}
 
-  /** Connects with settings from the environment, overridden by `config`. */
+  /**
+   * Connects with settings from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS,
+   * TRELLIS_TASK_QUEUE), overridden by `config`. Gives up after 5 s.
+   *
+   * @throws {TrellisClientError} NO_CONNECTION when Temporal cannot be reached.
+   * @example
+   * ```ts
+   * const trellis = await TrellisClient.connect({ address: 'temporal.internal:7233', taskQueue: 'support' });
+   * ```
+   */
   static async connect(config: Partial<TemporalConfig> = {}): Promise<TrellisClient> {
-    const full = { ...temporalConfigFromEnv(), ...config };
+    const full = temporalConfig(config);
     let connection: Connection;
     try {
       connection = await Connection.connect({ ...connectionOptions(full), connectTimeout: 5_000 });
@@ -88,16 +114,37 @@ export class TrellisClient {
     return new TrellisClient(new Client({ connection, namespace: full.namespace }), full, connection);
   }
 
+  /** Closes the connection; the client and its handles cannot be used after it. */
   async close(): Promise<void> {
     await this.connection.close();
   }
 
-  /** A handle on a run by its id (it need not have been started by this client). */
+  /**
+   * A handle on a run by its id (it need not have been started by this client). Nothing is asked of Temporal until
+   * the handle is used: an id without a run is RUN_NOT_FOUND then. `R` is GoalResult for a goal run.
+   *
+   * @example
+   * ```ts
+   * const run = trellis.getHandle(runId);
+   * const view = await run.status();
+   * ```
+   */
   getHandle<R extends RunResult = RunResult>(runId: string): RunHandle<R> {
     return new RunHandle<R>(this, runId);
   }
 
-  /** Validates the spec and the input, then starts the run. */
+  /**
+   * Validates the spec (with `tools`, against the catalog too) and the input, then starts the run on the client's task
+   * queue; it does not wait for the run (the handle's result() does). An id is one run, ever: an id that has a run,
+   * running or ended, is refused, so no side effect is repeated.
+   *
+   * @throws {TrellisClientError} SPEC_INVALID (`problems` lists each), INPUT_INVALID or RUN_EXISTS; nothing starts.
+   * @example
+   * ```ts
+   * const run = await trellis.start(spec, { input: { orderId: 'A-1004' }, tools: toolCatalog(tools) });
+   * const { output } = await run.result();
+   * ```
+   */
   async start(spec: unknown, options: StartOptions = {}): Promise<RunHandle> {
     const valid = validateSpec(spec, options.tools ? { tools: options.tools } : {});
     if (!valid.ok) {
@@ -117,10 +164,22 @@ export class TrellisClient {
 
   /**
    * Starts a goal run: the worker's planner writes a spec for the goal from its tools, it is validated, a
-   * person approves it first with `review`, then it runs, all in one durable run.
+   * person approves it first with `review`, then it runs, all in one durable run. The plan and the input are
+   * checked by the worker, not here: a plan that stays invalid fails the run (PLAN_INVALID).
+   *
+   * @throws {TrellisClientError} SPEC_INVALID for an empty goal, RUN_EXISTS for an id that has a run.
+   * @example
+   * ```ts
+   * const run = await trellis.startGoal('Refund order A-1004 if it arrived damaged', { input: { orderId: 'A-1004' }, review: true });
+   * // ... once status() lists the step "plan" as pending:
+   * await run.approve('plan', { by: 'alice' });
+   * const { spec, output } = await run.result();
+   * ```
    */
   async startGoal(goal: string, options: StartGoalOptions = {}): Promise<RunHandle<GoalResult>> {
     if (goal.trim() === '') throw new TrellisClientError('SPEC_INVALID', 'the goal is empty: say what the run should achieve');
+    // The plan's own input schema is checked by the planner; what no JSON can carry is refused now.
+    if (options.input !== undefined) checkInput(undefined, options.input);
     const runId = options.id ?? `goal-${randomUUID().slice(0, 8)}`;
     const args: GoalArgs = {
       goal,
@@ -171,11 +230,33 @@ export class TrellisClient {
     );
   }
 
-  /** Answers a waiting step; refused (APPROVAL_REFUSED, with the workflow's refusal code) when it may not be answered. */
+  /**
+   * Approves a waiting step: an approval step, a tool call its policy gates (addressed by the step's id), or a goal
+   * run's plan (step "plan"). Resolves once the run has taken the answer, with the answer as recorded; a worker must
+   * be running. `answer.by` is required.
+   *
+   * @throws {TrellisClientError} APPROVAL_REFUSED when the step may not be answered (`refusal`: not_waiting,
+   *   not_an_approver, already_decided, malformed or anonymous); RUN_NOT_FOUND.
+   * @example
+   * ```ts
+   * await trellis.approve(runId, 'ok', { by: 'alice', comment: 'photos confirm it' });
+   * ```
+   */
   async approve(runId: string, step: string, answer: Answer = {}): Promise<ApprovalResult> {
     return this.decide(runId, step, true, answer);
   }
 
+  /**
+   * Denies a waiting step, as approve approves it. A denial is an answer, not a failure: an approval step outputs
+   * `approved: false`, a gated tool step is skipped, and a goal run's plan denied with a comment is planned again
+   * (without one, the run fails with PLAN_DENIED).
+   *
+   * @throws {TrellisClientError} APPROVAL_REFUSED (with `refusal`), RUN_NOT_FOUND.
+   * @example
+   * ```ts
+   * await trellis.deny(runId, 'plan', { by: 'alice', comment: 'check the warranty first' });
+   * ```
+   */
   async deny(runId: string, step: string, answer: Answer = {}): Promise<ApprovalResult> {
     return this.decide(runId, step, false, answer);
   }
@@ -202,7 +283,14 @@ export class TrellisClient {
   /**
    * The run's status, each step's status and output, what it waits for. A run that has ended is read from its
    * history (its result, its failure's details, or a cancelled run's memo): no worker is needed. A running run is
-   * asked through the status query; when no worker answers it, the view says so.
+   * asked through the status query; when no worker answers it within 10 s, the view says so in `error`.
+   *
+   * @throws {TrellisClientError} RUN_NOT_FOUND.
+   * @example
+   * ```ts
+   * const view = await trellis.status(runId);
+   * for (const p of view.pending) console.log(`${p.step}: ${p.title}`);
+   * ```
    */
   async status(runId: string): Promise<RunView> {
     const handle = this.temporal.workflow.getHandle(runId);
@@ -226,7 +314,22 @@ export class TrellisClient {
     }
   }
 
-  /** Waits for the run to end; a run that did not complete throws a TrellisRunError (code, step, problems, usage). */
+  /**
+   * Waits for the run to end and gives its result (a GoalResult for a goal run).
+   *
+   * @throws {TrellisRunError} for a run that did not complete: `code` is its failure's (STEP_FAILED,
+   *   BUDGET_EXCEEDED, ...) or CANCELLED, TERMINATED, TIMED_OUT; `run` has the step, the reason, the problems and the
+   *   usage. {@link TrellisClientError} RUN_NOT_FOUND.
+   * @example
+   * ```ts
+   * try {
+   *   const { output } = await trellis.result(runId);
+   * } catch (e) {
+   *   if (e instanceof TrellisRunError) console.error(e.code, e.run.step, e.run.reason);
+   *   else throw e;
+   * }
+   * ```
+   */
   async result(runId: string): Promise<RunResult | GoalResult> {
     try {
       return (await this.temporal.workflow.getHandle(runId).result()) as RunResult | GoalResult;
@@ -235,6 +338,16 @@ export class TrellisClient {
     }
   }
 
+  /**
+   * Asks the run to cancel, and returns without waiting for it to end; it then ends `cancelled`, and result() throws a
+   * TrellisRunError with code CANCELLED.
+   *
+   * @throws {TrellisClientError} RUN_NOT_FOUND.
+   * @example
+   * ```ts
+   * await trellis.cancel(runId);
+   * ```
+   */
   async cancel(runId: string): Promise<void> {
     try {
       await this.temporal.workflow.getHandle(runId).cancel();
@@ -245,7 +358,14 @@ export class TrellisClient {
 
   /**
    * Runs, newest first. An ended run's status is Temporal's (completed, failed, cancelled, terminated, timed_out); a
-   * running one's is the TrellisStatus search attribute's (running or waiting).
+   * running one's is the TrellisStatus search attribute's (running or waiting). `limit` defaults to 1,000.
+   *
+   * @throws {TrellisClientError} LIST_UNSUPPORTED for `status: 'running'` or `'waiting'` on a server without the
+   *   TrellisStatus search attribute.
+   * @example
+   * ```ts
+   * const waiting = await trellis.list({ status: 'waiting', limit: 20 });
+   * ```
    */
   async list(options: { status?: RunStatus; limit?: number } = {}): Promise<RunSummary[]> {
     let query = `WorkflowType IN ('${WORKFLOW_TYPE}', '${GOAL_WORKFLOW_TYPE}') AND ExecutionStatus != 'ContinuedAsNew'`;
@@ -294,11 +414,11 @@ function optionsArg(options: { maxParallel?: number; budget?: Budget }): { optio
   return Object.keys(o).length > 0 ? { options: o } : {};
 }
 
-function checkInput(spec: Spec, input: unknown): void {
+function checkInput(spec: Spec | undefined, input: unknown): void {
   // Infinity and NaN would travel as null: they are not JSON.
   const problems = [
     ...nonFiniteNumbers(input).map((p) => problem('TYPE', ['input', ...p], `${describe(pathValue(input, p))}: not a number JSON can hold`)),
-    ...inputProblems(spec.input, input),
+    ...(spec ? inputProblems(spec.input, input) : []),
   ].sort(compareProblems);
   if (problems.length > 0) throw new TrellisClientError('INPUT_INVALID', `invalid input:\n${problems.map(formatProblem).join('\n')}`, problems);
 }

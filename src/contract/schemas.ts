@@ -27,6 +27,7 @@ export const RunOptionsSchema = z
   })
   .meta({ description: 'options of one run' });
 
+/** The argument of the workflow type trellisRun (a RunArgs), as any Temporal client sends it. */
 export const RunArgsSchema = z
   .strictObject({
     spec: SpecSchema.meta({ description: 'the workflow spec; the worker validates it with its own tools and saved specs before any step' }),
@@ -36,6 +37,7 @@ export const RunArgsSchema = z
   })
   .meta({ title: 'trellisRun argument', description: 'The one argument of the workflow type trellisRun.' });
 
+/** The argument of the workflow type trellisGoal (a GoalArgs). */
 export const GoalArgsSchema = z
   .strictObject({
     goal: z.string().min(1).max(10_000).meta({ description: 'what the run should achieve; the worker plans a spec for it from its tools' }),
@@ -46,6 +48,7 @@ export const GoalArgsSchema = z
   })
   .meta({ title: 'trellisGoal argument', description: 'The one argument of the workflow type trellisGoal.' });
 
+/** A person's answer (an ApprovalDecision): the argument of the decide update and the approve signal. */
 export const DecisionSchema = z
   .strictObject({
     step: z
@@ -183,8 +186,10 @@ export const CONTRACT_SCHEMAS = {
   'failure-details': RunFailureDetailsSchema,
 } as const;
 
+/** A name of CONTRACT_SCHEMAS: run-args, goal-args, decision, decision-result, refusal, status, result, failure-details. */
 export type ContractSchemaName = keyof typeof CONTRACT_SCHEMAS;
 
+/** The JSON Schema (draft 2020-12) of one contract schema, as `trellis schema` prints it; built anew on each call. */
 export function contractJsonSchema(name: ContractSchemaName): Record<string, unknown> {
   return z.toJSONSchema(CONTRACT_SCHEMAS[name], { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
 }

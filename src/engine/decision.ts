@@ -9,12 +9,19 @@ import { oneLine } from '../spec/text.js';
 import type { ApprovalDecision } from './messages.js';
 import { ENDED_RUN, type RunStatus, type StepState } from './state.js';
 
-/** Why an answer was refused. Lower case: they are data in a failure's details, read by clients in any language. */
+/**
+ * Why an answer was refused. not_waiting: the step (or the run) waits for no answer; not_an_approver: `by` is not
+ * one of the step's approvers; already_decided: it was answered before; malformed: the answer's fields are wrong;
+ * anonymous: it has no `by`. Lower case: they are data in a failure's details, read by clients in any language.
+ */
 export const REFUSAL_CODES = ['not_waiting', 'not_an_approver', 'already_decided', 'malformed', 'anonymous'] as const;
+/** One of REFUSAL_CODES. */
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
+/** A refused answer: details[0] of the decide update's TrellisDecisionRefused failure. */
 export interface Refusal {
   code: RefusalCode;
+  /** Says why, for a person: `step "ok" was already decided (approved by alice)`. */
   message: string;
 }
 

@@ -44,7 +44,9 @@ export const FAILURES = {
   TrellisCallTooDeep: { code: 'CALL_TOO_DEEP', about: 'call steps nest more than 5 deep' },
 } as const;
 
+/** A Trellis ApplicationFailure type (`TrellisStepFailed`, ...), as any Temporal client sees it. */
 export type FailureType = keyof typeof FAILURES;
+/** The stable code of a failure type (`STEP_FAILED`, ...): TrellisRunError.code and RunFailureDetails.code. */
 export type FailureCode = (typeof FAILURES)[FailureType]['code'];
 
 /** The code of a failure type, or undefined for a type that is not Trellis's. */

@@ -9,13 +9,16 @@ import type { RunStatus, StepState, TokenUsage } from './state.js';
 
 /** The argument of `trellisRun`. The worker checks all of it before any step (src/contract/run-args.ts). */
 export interface RunArgs {
+  /** The spec to run; the worker validates it again, with its own tools and saved specs. */
   spec: Spec;
+  /** The run input, checked against the spec's input schema. Default null. */
   input?: unknown;
   options?: RunOptions;
   /** How deep in `call` steps this run is (0 for a run started by a client). */
   callDepth?: number;
 }
 
+/** Options of one run, beside its spec (StartOptions and StartGoalOptions set them). */
 export interface RunOptions {
   /** How many steps that call activities or start child runs run at once. Default 8. */
   maxParallel?: number;
@@ -32,16 +35,25 @@ export interface WorkerFacts {
 
 /** Limits Trellis meets before Temporal's own (2 MB a payload, 50 MB and 51,200 events a history). */
 export interface PayloadLimits {
-  /** Largest payload (an activity's input or output, a child's input, the status answer, the result), in bytes. */
+  /**
+   * Largest payload (an activity's input or output, a child's input, the status answer, the result), in bytes.
+   * The worker's default: TRELLIS_MAX_PAYLOAD_BYTES, else 512 KiB.
+   */
   payloadBytes: number;
-  /** The history budget a run stops at, in bytes and in events (a run's budget may lower them). */
+  /**
+   * The history budget a run stops at, in bytes and in events (a run's budget may lower them). The worker's default:
+   * TRELLIS_MAX_HISTORY_BYTES, else 40 MiB.
+   */
   historyBytes: number;
+  /** The worker's default: TRELLIS_MAX_HISTORY_EVENTS, else 40,960. */
   historyEvents: number;
 }
 
 /** A problem with a run's argument, found by the worker: `spec.steps[0].tool: unknown tool "x"`. */
 export interface RunProblem {
+  /** Where, from the argument's root: `spec.steps[0].tool`, `input.orderId`. */
   path: string;
+  /** A ProblemCode, such as UNKNOWN_TOOL or TYPE. */
   code: string;
   message: string;
 }
@@ -58,17 +70,21 @@ export type RunCheck =
 
 /** The argument of `trellisGoal`: plan in an activity, optionally wait for a person to approve the plan, then run it. */
 export interface GoalArgs {
+  /** What the run should achieve; the worker's planner writes a spec for it from the worker's tools. */
   goal: string;
+  /** The run input: shown to the planner, and checked against the plan's input schema. */
   input?: unknown;
   /** Wait for a person to approve each plan (the step "plan") before any of its steps runs. */
   review?: boolean;
   /** Plans in all, the first included, when a person denies with a comment. Default 3. */
   maxPlans?: number;
+  /** Options of the run; its budget covers the planning too. */
   options?: RunOptions;
 }
 
 /** What a goal run records of its planning, in its status, its result and its failure's details. */
 export interface GoalRecord {
+  /** The goal, as given. */
   goal?: string;
   /** The plan being reviewed or run; in a result, the plan that ran. */
   spec?: Spec;
@@ -76,8 +92,10 @@ export interface GoalRecord {
   earlierPlans?: EarlierPlan[];
 }
 
+/** A completed goal run's result: the run's result, the goal, and the plan that ran. */
 export interface GoalResult extends RunResult, GoalRecord {
   goal: string;
+  /** The plan that ran. */
   spec: Spec;
   /** How many plans were made (more than 1 after a denial with a comment). */
   plans: number;
@@ -100,6 +118,7 @@ export type PlanCallResult =
 
 /** What a run used against its budget; a failed run's failure carries it too (details[0].usage). */
 export interface RunUsage {
+  /** Model tokens of every step (and, in a goal run, of the planning). */
   tokens: TokenUsage;
   /** Step executions, as the maxSteps budget counts them. */
   executed: number;
@@ -107,19 +126,25 @@ export interface RunUsage {
 
 /** A completed run's result. `steps` may leave out large outputs (StepState.omitted) to fit the payload limit. */
 export interface RunResult extends RunUsage {
+  /** The spec's `output`, rendered when the run ended; without one, every step's output by id. */
   output: unknown;
+  /** Every step's final state, by id. */
   steps: Record<string, StepState>;
 }
 
 /** details[0] of a run's failure: why, and what the run did and used (its steps, trimmed like a result's). */
 export interface RunFailureDetails extends GoalRecord {
+  /** Why the run failed: the code of its failure type (FAILURES). */
   code: FailureCode;
   /** The step that failed, and why. */
   step?: string;
+  /** Why that step failed. */
   reason?: string;
   /** A run the worker refused (RUN_INVALID) or a plan that stayed invalid (PLAN_INVALID). */
   problems?: RunProblem[];
+  /** What the run used until it failed. */
   usage: RunUsage;
+  /** Every step's state when it failed, by id. */
   steps: Record<string, StepState>;
 }
 
@@ -128,25 +153,35 @@ export interface RunFailureDetails extends GoalRecord {
  * the decide update and the approve signal. Checked before it is accepted (decision.ts); `by` is required.
  */
 export interface ApprovalDecision {
+  /** The id of the step that waits (for a policy gate: the tool, agent or map step). */
   step: string;
+  /** true approves, false denies. */
   approved: boolean;
+  /** Who answers; checked against the step's approvers. An answer without it is refused (anonymous). */
   by?: string;
+  /** Kept with the answer. A denial with a comment asks a goal run for a new plan. */
   comment?: string;
 }
 
 /** The output of an approval step. A denial is an answer too. */
 export interface ApprovalResult {
   approved: boolean;
+  /** Who answered; null when the timeout answered (onTimeout). */
   by: string | null;
   comment: string | null;
+  /** When it was answered, as an ISO 8601 timestamp. */
   at: string;
 }
 
+/** A question that waits for a person: what to answer with approve or deny. */
 export interface PendingApproval {
+  /** The step id to answer (ApprovalDecision.step). */
   step: string;
+  /** What is asked, in one line. */
   title: string;
   /** What is asked, for the person: a gated tool's args as JSON, an approval's details, a plan's steps. */
   details?: string;
+  /** Who may answer (`by`); anyone when absent. */
   approvers?: string[];
   /** When the timeout answers, as an ISO timestamp. */
   deadline?: string;
@@ -159,10 +194,14 @@ export interface PendingApproval {
 
 /** An answer that was refused; the approve signal's refusals are kept in the status view (the newest 20). */
 export interface RefusedAnswer {
+  /** When it came, as an ISO 8601 timestamp. */
   at: string;
+  /** How it came: only the signal's refusals are kept here. */
   via: 'signal';
+  /** The step it answered, and who sent it, when the answer said. */
   step?: string;
   by?: string;
+  /** Why it was refused. */
   code: RefusalCode;
   message: string;
 }
@@ -173,17 +212,22 @@ export interface RunView extends GoalRecord {
   runId: string;
   /** Temporal's id of this execution; not needed to address the run. */
   temporalRunId: string;
+  /** The spec's name (a goal run's: `goal: ...`). */
   name: string;
   status: RunStatus;
+  /** Every step's state, by id (a goal run's include its `plan` step). */
   steps: Record<string, StepState>;
   /** What waits for a person now; empty once the run has ended. */
   pending: PendingApproval[];
+  /** The run's output once it completed; null before. */
   output: unknown;
+  /** Why the run did not complete; or, for a running run, that no worker answered the status query. */
   error?: string;
   /** A run the worker refused: each problem with its argument. */
   problems?: RunProblem[];
   /** Answers sent by signal that were refused (an update's refusal goes back to its caller instead). */
   refused?: RefusedAnswer[];
+  /** Model tokens used so far. */
   tokens: TokenUsage;
   /** Step executions so far, as the maxSteps budget counts them. */
   executed: number;
@@ -191,6 +235,7 @@ export interface RunView extends GoalRecord {
 
 /** A plan of a goal run that a person replaced: the spec, why, and its steps' states when it stopped. */
 export interface EarlierPlan {
+  /** Which plan it was, from 1. */
   plan: number;
   spec: Spec;
   /** The step a person denied and what they said. */

@@ -149,7 +149,7 @@ export function resolveStep(step: Step, scope: Scope, options?: EvaluateOptions)
               ? { kind: 'tool' as const, tool: step.step.tool, args: renderValue(step.step.args ?? {}, sub, options) as Record<string, unknown> }
               : (resolveStep({ ...step.step, id: step.id } as Step, sub, options) as ResolvedLlm);
           } catch (e) {
-            throw new Error(`item ${index}: ${(e as Error).message}`);
+            throw new Error(`item ${index}: ${(e as Error).message}`, { cause: e });
           }
         }),
         maxParallel: step.maxParallel ?? DEFAULT_MAP_PARALLEL,

@@ -2,25 +2,32 @@
  * The state of one run, as the interpreter keeps it and the status query returns it. Plain JSON, so it can
  * cross the workflow boundary and be shown as it is.
  */
+/** A step's status: pending (not started), running, waiting (for a person), then one of completed, skipped, failed, cancelled. */
 export type StepStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'skipped' | 'failed' | 'cancelled';
 
 /** Exact strings, in --json output and everywhere; from completed on, the run has ended. */
 export const RUN_STATUSES = ['running', 'waiting', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out'] as const;
+/** A run's status: running, waiting (for a person), or how it ended. */
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
+/** Model tokens, as the endpoint billed them. */
 export interface TokenUsage {
   prompt: number;
   completion: number;
+  /** The endpoint's total (prompt + completion, as a rule). An endpoint that reports no usage counts as 0. */
   total: number;
 }
 
+/** One step's state in a run's status and result. */
 export interface StepState {
   status: StepStatus;
   /** The step's output once completed; null otherwise (skipped, failed with onError: continue). */
   output: unknown;
   /** Why it was skipped, or what failed. */
   reason?: string;
+  /** Activity attempts the step made, retries included (a map's and an agent's summed); 0 before it ran. */
   attempts: number;
+  /** Model tokens the step used. */
   tokens?: TokenUsage;
   /** A call step's child run (its workflow id): where its own steps and approvals are. */
   run?: string;

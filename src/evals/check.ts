@@ -20,8 +20,11 @@ export interface CaseChecks {
   output?: CheckStatus;
 }
 
+/** What one case gave: whether it passed, each check, the planner's cost, and why it failed. renderTable shows a list of them. */
 export interface CaseRecord {
+  /** The case's name. */
   name: string;
+  /** Whether every check of the case passed (casePassed). */
   passed: boolean;
   checks: CaseChecks;
   /** Planner model calls, repairs included. */
@@ -36,9 +39,11 @@ export interface CaseRecord {
   ms: number;
   /** The first failure's message, null when the case passed; `failures` has all of them. */
   failure: string | null;
+  /** Every failure, one line each: `tools: the plan does not use refund_order (it uses lookup_order)`. */
   failures: string[];
   /** The run, when the case ran its plan. */
   runId?: string;
+  /** The run's output, when it completed. */
   output?: unknown;
 }
 
@@ -51,10 +56,13 @@ export type PlanOutcome = { ok: true; spec: Spec } | { ok: false; message: strin
 /** What running the plan gave: its output, or why there is none (it failed, timed out, was refused). */
 export type RunOutcome = { ok: true; runId: string; output: unknown } | { ok: false; runId?: string; message: string };
 
+/** What checkPlan found: the checks so far, their failures, and what the record shows of the plan. */
 export interface PlanChecks {
   checks: CaseChecks;
   failures: string[];
+  /** Top-level steps of the plan; null without a valid plan. */
   steps: number | null;
+  /** The tools the plan uses, sorted. */
   toolsUsed: string[];
   /** Whether the case should go on to run the plan: it expects an output and every plan check passed. */
   run: boolean;

@@ -5,7 +5,7 @@
  */
 import { formatPath, type PathSegment } from '../spec/problems.js';
 
-/** Every difference, in document order; empty when `actual` contains `expected`. */
+/** Every difference, in document order; empty when `actual` contains `expected`. `path` names the root in the messages. */
 export function partialMatch(expected: unknown, actual: unknown, path: PathSegment[] = ['output']): string[] {
   const out: string[] = [];
   walk(expected, actual, path, false, out);

@@ -19,16 +19,21 @@ import { formatProblem } from '../spec/problems.js';
 import type { Spec } from '../spec/schema.js';
 import { casePassed, checkOutput, checkPlan, type CaseRecord, type PlanOutcome, type RunOutcome } from './check.js';
 import type { EvalCase } from './suite.js';
+import { TrellisError } from '../errors.js';
 
 /** Runs a planned spec and gives its output; the eval's only dependency on Temporal. */
 export interface SpecRunner {
+  /** Runs the spec with the case's input; a run that fails or is refused is an outcome with its message, not a throw. */
   run(spec: Spec, input: unknown, caseName: string): Promise<RunOutcome>;
 }
 
+/** How runSuite plans and runs: the model client, the tools, the planner's settings, and a runner for output checks. */
 export interface EvalOptions {
   /** The OpenAI-compatible client the planner calls. */
   llm: OpenAI;
+  /** The model the planner calls. */
   model: string;
+  /** The tools plans may use (toolCatalog of the suite's tools module). */
   catalog: ToolCatalog;
   /** Planner model calls per case, repairs included. Default 3. */
   maxAttempts?: number;
@@ -42,15 +47,16 @@ export interface EvalOptions {
   onCase?: (record: CaseRecord, index: number, total: number) => void;
 }
 
-/** A setup error (see isSetupError) stopped the suite; `records` holds the cases that finished before it. */
-export class SuiteStopped extends Error {
-  readonly code = 'EVAL_SETUP';
+/**
+ * A setup error stopped the suite: the model endpoint cannot be reached, or refuses the key or the model (a connection
+ * error, 401, 403, 404). `code` is EVAL_SETUP, `cause` the client's error, and `records` the cases that finished before it.
+ */
+export class SuiteStopped extends TrellisError {
   constructor(
     readonly records: CaseRecord[],
     override readonly cause: unknown,
   ) {
-    super((cause as Error)?.message ?? String(cause));
-    this.name = 'SuiteStopped';
+    super('EVAL_SETUP', (cause as Error)?.message ?? String(cause), { cause });
   }
 }
 
@@ -58,6 +64,15 @@ export class SuiteStopped extends Error {
  * Runs the cases in order. A model endpoint that cannot be reached or refuses the credentials or the model
  * (a connection error, 401, 403, 404) stops the suite with SuiteStopped: no further case could pass, and that
  * is a setup problem, not a regression. Any other model error (a 500, say) fails the case it happened in.
+ * `onCase` hears of each case as it ends.
+ *
+ * @example
+ * ```ts
+ * const parsed = parseSuite(await readFile('support.yaml', 'utf8'), 'support.yaml');
+ * if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
+ * const records = await runSuite(parsed.suite.cases, { llm: new OpenAI(), model: 'gpt-4o-mini', catalog: toolCatalog(tools) });
+ * console.log(`${renderTable(records)}\n${summaryLine(records)}`);
+ * ```
  */
 export async function runSuite(cases: readonly EvalCase[], options: EvalOptions): Promise<CaseRecord[]> {
   const records: CaseRecord[] = [];
@@ -75,12 +90,17 @@ export async function runSuite(cases: readonly EvalCase[], options: EvalOptions)
   return records;
 }
 
+/**
+ * Plans one case, checks the plan, and runs it with `options.runner` when the case expects an output. A model
+ * endpoint error other than a setup error fails the case instead of throwing. Throws the setup error itself (runSuite
+ * wraps it in SuiteStopped), and an Error when the case expects an output and there is no runner.
+ */
 export async function runCase(c: EvalCase, options: EvalOptions): Promise<CaseRecord> {
   const started = performance.now();
   // Filled in as the planner calls the model, so a call that throws still reports the tries and tokens before it.
   const usage: PlannerUsage = { calls: 0, tokens: { prompt: 0, completion: 0, total: 0 } };
-  let attempts = 0;
-  let tokens: TokenUsage = { prompt: 0, completion: 0, total: 0 };
+  let attempts: number;
+  let tokens: TokenUsage;
   let plan: PlanOutcome;
   try {
     const result = await planSpec(options.llm, {
@@ -136,6 +156,7 @@ export async function runCase(c: EvalCase, options: EvalOptions): Promise<CaseRe
   };
 }
 
+/** How temporalRunner starts and waits for runs. */
 export interface TemporalRunnerOptions {
   /** With a catalog, starting a run also checks tools and types (as `trellis run --tools` does). */
   catalog?: ToolCatalog;
@@ -149,6 +170,12 @@ export interface TemporalRunnerOptions {
  * Runs each spec on Temporal through the typed client, on the client's task queue: a worker with the same
  * tools must be polling it. A run that waits for a person, or that no worker picks up, is cancelled at the
  * timeout, so an eval never hangs.
+ *
+ * @example
+ * ```ts
+ * const runner = temporalRunner(await TrellisClient.connect(), { catalog, timeoutMs: 300_000, timeoutText: '5m' });
+ * const records = await runSuite(cases, { llm, model, catalog, runner });
+ * ```
  */
 export function temporalRunner(client: TrellisClient, options: TemporalRunnerOptions): SpecRunner {
   const limit = options.timeoutText ?? `${options.timeoutMs} ms`;

@@ -12,6 +12,7 @@ import { zodIssueProblems } from '../spec/zod-issues.js';
 
 const toolName = z.string().min(1);
 
+/** What a case expects of the plan (and of its run's output); each field's description says what it checks. */
 export const ExpectSchema = z
   .strictObject({
     valid: z.boolean().optional().meta({ description: 'default true: the planner returns a valid spec within its repair budget' }),
@@ -28,6 +29,7 @@ export const ExpectSchema = z
     }
   });
 
+/** One case of a suite: a named goal, its input, and what is expected. */
 export const CaseSchema = z.strictObject({
   name: z.string().min(1),
   goal: z.string().min(1),
@@ -36,6 +38,7 @@ export const CaseSchema = z.strictObject({
   expect: ExpectSchema.optional(),
 });
 
+/** A whole eval suite: a name, the tools module, and its cases (at least one; names unique). */
 export const SuiteSchema = z
   .strictObject({
     name: z.string().min(1),
@@ -53,10 +56,14 @@ export const SuiteSchema = z
     });
   });
 
+/** A case's expectations (ExpectSchema). Without any, the case expects a valid plan and nothing more. */
 export type Expect = z.infer<typeof ExpectSchema>;
+/** One case of a suite (CaseSchema): what runSuite and runCase take. */
 export type EvalCase = z.infer<typeof CaseSchema>;
+/** An eval suite (SuiteSchema), as parseSuite gives it. */
 export type Suite = z.infer<typeof SuiteSchema>;
 
+/** A suite, or one "path: message" line per problem. */
 export type SuiteParse = { ok: true; suite: Suite } | { ok: false; problems: string[] };
 
 /** Suite text (YAML or JSON) to a suite, or one "path: message" line per problem. */

@@ -14,6 +14,7 @@ export function rowCells(r: CaseRecord): string[] {
   return [r.name, plan, cell(tools), steps, cell(r.checks.output), String(r.tokens.total), String(Math.round(r.ms)), r.failure ?? ''];
 }
 
+/** The records as an aligned text table, one row a case: case, plan, tools, steps, output, tokens, ms, note (the first failure). */
 export function renderTable(records: readonly CaseRecord[]): string {
   const rows = [[...COLUMNS] as string[], ...records.map(rowCells)];
   const widths = COLUMNS.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));

@@ -10,19 +10,17 @@ import { formatProblem } from '../spec/problems.js';
 import { SPEC_NAME_PATTERN, type Spec } from '../spec/schema.js';
 import { specsCalled } from '../spec/uses.js';
 import { validateSpec, validateSpecText } from '../spec/validate/index.js';
+import { TrellisError } from '../errors.js';
 
 export const DEFAULT_SPECS_DIR = 'specs';
 const EXTENSIONS = ['.json', '.yaml', '.yml'];
 
 export type SavedSpecErrorCode = 'SPEC_NOT_FOUND' | 'SPEC_INVALID' | 'SPEC_AMBIGUOUS' | 'SPECS_DIR_UNREADABLE';
 
-export class SavedSpecError extends Error {
-  constructor(
-    readonly code: SavedSpecErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SavedSpecError';
+export class SavedSpecError extends TrellisError {
+  declare readonly code: SavedSpecErrorCode;
+  constructor(code: SavedSpecErrorCode, message: string) {
+    super(code, message);
   }
 }
 

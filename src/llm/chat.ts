@@ -10,26 +10,37 @@ import { addUsage } from './usage.js';
 import type { TokenUsage } from '../engine/state.js';
 import { checkValue } from '../spec/schema-check.js';
 
+/** One model call: a prompt, optionally a system message and a JSON Schema for the reply. */
 export interface ChatRequest {
+  /** The model to call, as the endpoint names it. */
   model: string;
+  /** The user message. */
   prompt: string;
+  /** The system message, sent first when given. */
   system?: string;
   /** JSON Schema of the reply; without it the reply is text. */
   output?: Record<string, unknown>;
+  /** Sampling temperature, 0 to 2; the endpoint's default when absent. */
   temperature?: number;
 }
 
+/** What a model call gave. */
 export interface ChatResult {
+  /** The reply text, or with an output schema the parsed JSON value, checked against it. */
   output: unknown;
+  /** The tokens of every call it took. */
   tokens: TokenUsage;
+  /** The model that answered, as the endpoint names it. */
   model: string;
   /** How many model calls it took (2 when the first reply was invalid). */
   calls: number;
 }
 
+/** A structured reply still invalid after the one re-ask; `code` is LLM_INVALID_REPLY. */
 export class InvalidReplyError extends TrellisError {
   constructor(
     message: string,
+    /** What the two calls cost, so a caller can still count them. */
     readonly tokens: TokenUsage,
   ) {
     super('LLM_INVALID_REPLY', message);
@@ -38,6 +49,12 @@ export class InvalidReplyError extends TrellisError {
 
 const MAX_REPLY_ECHO = 2_000;
 
+/**
+ * One model call through any OpenAI-compatible endpoint. With `output`, the reply is asked for as JSON, parsed and
+ * checked against the schema; an invalid one is re-asked once, showing the model what was wrong. Throws
+ * InvalidReplyError when the second reply is invalid too, EmptyReplyError for an answer without a message, and the
+ * client's own errors (OpenAI.APIError) as they are.
+ */
 export async function chat(client: OpenAI, request: ChatRequest): Promise<ChatResult> {
   const messages: ChatCompletionMessageParam[] = [];
   if (request.system !== undefined) messages.push({ role: 'system', content: request.system });
@@ -67,7 +84,7 @@ export async function chat(client: OpenAI, request: ChatRequest): Promise<ChatRe
   }
 }
 
-/** An endpoint answered 200 with something that is not a completion (`{}`, no choices): not worth a retry. */
+/** An endpoint answered 200 with something that is not a completion (`{}`, no choices): not worth a retry. `code` is MODEL_REPLY_EMPTY. */
 export class EmptyReplyError extends TrellisError {
   constructor(reply: unknown) {
     const text = JSON.stringify(reply) ?? String(reply);

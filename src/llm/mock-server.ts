@@ -7,31 +7,43 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { MockScript, type MockRule, type MockToolCall } from './mock-script.js';
 
+/** What startMockLlm answers with, and where it listens. */
 export interface MockLlmOptions {
+  /** The script: the first rule that matches a request answers it. Not checked here: parseMockScript checks a script. */
   rules: MockRule[];
+  /** Default 0: a free port (baseUrl says which). */
   port?: number;
+  /** Default 127.0.0.1. */
   host?: string;
   /** Added to every answer, to model a real endpoint's latency. */
   latencyMs?: number;
 }
 
+/** A running mock LLM. */
 export interface MockLlmServer {
   /** For OPENAI_BASE_URL: http://127.0.0.1:PORT/v1 */
   baseUrl: string;
+  /** Every chat request served, in the order answered (kept up to date; GET /_mock/requests gives the same). */
   requests: LoggedRequest[];
+  /** Stops the server. */
   close(): Promise<void>;
 }
 
+/** One chat request the mock served, and how it answered. */
 export interface LoggedRequest {
+  /** The model the request named. */
   model: string;
   /** The text of the last user message (what `match` tests). */
   lastUserMessage: string;
   /** The text of the last message whatever its role (what `lastMessage` tests). */
   lastMessage: string;
+  /** The request's messages, as sent. */
   messages: unknown[];
+  /** The request's `response_format`, as sent. */
   responseFormat?: unknown;
   /** The request's `tools`, when it sent any. */
   tools?: unknown;
+  /** The HTTP status of the answer: 200, a rule's `status`, or 500 when no rule matched. */
   status: number;
   /** The tokens billed for an answered request (the `usage` the answer carried). */
   usage?: { prompt: number; completion: number };
@@ -56,6 +68,19 @@ interface Counters {
   toolCalls: number;
 }
 
+/**
+ * Starts an OpenAI-compatible server (POST /v1/chat/completions, GET /v1/models) that answers from `rules`: the first
+ * rule whose `match` (and `lastMessage`) fits a request answers it, and a request no rule fits gets HTTP 500. Answers
+ * carry token usage of about four characters a token.
+ *
+ * @example
+ * ```ts
+ * const mock = await startMockLlm({ rules: parseMockScript(JSON.parse(await readFile('mock-llm.json', 'utf8'))) });
+ * const { worker } = await createTrellisWorker({ tools, llm: { baseURL: mock.baseUrl, model: 'mock' } });
+ * // ... run, read mock.requests, then:
+ * await mock.close();
+ * ```
+ */
 export async function startMockLlm(options: MockLlmOptions): Promise<MockLlmServer> {
   const script = new MockScript(options.rules);
   const requests: LoggedRequest[] = [];

@@ -13,6 +13,7 @@ const POLICY: Record<CatalogTool['approval'], string> = {
   conditional: ' [a person approves some calls, decided by the args]',
 };
 
+/** The catalog (and the saved specs, when given) as the planner's prompt shows it in place of `{{catalog}}`. */
 export function catalogText(catalog: ToolCatalog, specs?: SpecLibrary): string {
   const tools =
     catalog.size === 0

@@ -23,8 +23,11 @@ import type { PlannerSchema } from './config.js';
 /** The default prompt: a file a user can read, and replace with their own (`--prompt`). */
 export const DEFAULT_PROMPT_FILE = fileURLToPath(new URL('../../prompts/planner.md', import.meta.url));
 
+/** What planSpec plans from: a goal, the tools, the model, and what bounds and shapes the plan. */
 export interface PlanRequest {
+  /** What the run should achieve, as a person says it. */
   goal: string;
+  /** The tools the plan may use: the model sees each one's name, policy, description, args and output. */
   catalog: ToolCatalog;
   /**
    * The run input the spec will get (null: none), shown to the model so it can refer to its fields, and checked
@@ -37,10 +40,11 @@ export interface PlanRequest {
   maxTokens?: number;
   /** Filled in as the model is called, so a caller knows the tries and tokens even when a call throws. */
   usage?: PlannerUsage;
+  /** The model to call, as the endpoint names it. */
   model: string;
   /** Model calls in all, the first included. Default 3. */
   maxAttempts?: number;
-  /** The prompt template; `{{catalog}}` is replaced by the catalog. Default: prompts/planner.md. */
+  /** The prompt template; its first `{{catalog}}` is replaced by the catalog. Default: prompts/planner.md. */
   prompt?: string;
   /** When replanning: what a person said of the last plan, sent with the goal. */
   feedback?: string;
@@ -60,14 +64,33 @@ export interface PlannerUsage {
   tokens: TokenUsage;
 }
 
+/**
+ * A valid spec, with the model calls it took and their tokens; or the last reply's problems when none passed within
+ * `maxAttempts` calls (`outOfTokens`: the tokens ran out first).
+ */
 export type PlanResult =
   | { ok: true; spec: Spec; attempts: number; tokens: TokenUsage }
   | { ok: false; problems: Problem[]; attempts: number; tokens: TokenUsage; outOfTokens?: boolean };
 
+/** Reads a prompt template (default prompts/planner.md, shipped with the package); rejects with Node's error when it cannot. */
 export async function loadPrompt(file = DEFAULT_PROMPT_FILE): Promise<string> {
   return readFile(file, 'utf8');
 }
 
+/**
+ * Asks the model for a spec for the goal, validates each reply (against the catalog, the saved specs and the input),
+ * and sends the problems back for repair, up to `maxAttempts` calls. Nothing runs: an invalid plan is a result, not
+ * an error. Rejects with the client's error when the endpoint fails (OpenAI.APIError), with EmptyReplyError (code
+ * MODEL_REPLY_EMPTY) when it answers without a message, and with Node's error when the default prompt is unreadable.
+ *
+ * @example
+ * ```ts
+ * const goal = 'Refund order A-1004 if it arrived damaged';
+ * const plan = await planSpec(new OpenAI(), { goal, catalog: toolCatalog(tools), model: 'gpt-4o-mini' });
+ * if (plan.ok) console.log(JSON.stringify(plan.spec, null, 2));
+ * else console.error(plan.problems.map(formatProblem).join('\n'));
+ * ```
+ */
 export async function planSpec(client: OpenAI, request: PlanRequest): Promise<PlanResult> {
   const template = request.prompt ?? (await loadPrompt());
   const schema = request.schema === 'full' ? specJsonSchemaForModels() : specOutlineJsonSchema();

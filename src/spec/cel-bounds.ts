@@ -9,20 +9,22 @@
 import { EvaluationError, type ASTNode } from '@marcbachmann/cel-js';
 import { EXPRESSION_LIMITS } from './limits.js';
 import { compileRegex } from './regex.js';
+import { TrellisError } from '../errors.js';
 
 /** A budget several evaluations share (a whole run's, say): each adds what it spent to `spent`. */
 export interface CostMeter {
+  /** What the evaluations so far cost, in operations; each evaluation adds to it. */
   spent: number;
+  /** Where an evaluation stops with an ExpressionLimitError. */
   limit: number;
   /** How a message names it: "the run's expression budget". */
   name?: string;
 }
 
 /** An evaluation went past a limit; the message says which. */
-export class LimitExceeded extends Error {
+export class LimitExceeded extends TrellisError {
   constructor(reason: string) {
-    super(reason);
-    this.name = 'LimitExceeded';
+    super('EXPRESSION_LIMIT', reason);
   }
 }
 

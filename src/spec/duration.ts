@@ -12,7 +12,7 @@ const PART = /(\d+)(ms|s|m|h|d)/g;
  */
 export const MAX_DURATION_MS = 365 * UNIT_MS.d;
 
-/** Milliseconds, or undefined when the text is not a duration or is longer than MAX_DURATION_MS. */
+/** Milliseconds (`'1h30m'` is 5,400,000), or undefined when the text is not a duration, is zero, or is longer than MAX_DURATION_MS. */
 export function parseDuration(text: string): number | undefined {
   const ms = durationMs(text);
   return ms !== undefined && ms > 0 && ms <= MAX_DURATION_MS ? ms : undefined;
@@ -33,6 +33,7 @@ function durationMs(text: string): number | undefined {
   return total;
 }
 
+/** The duration grammar in one sentence, for messages and the schema's descriptions. */
 export const DURATION_HELP = 'a duration is a whole number and a unit: 500ms, 30s, 5m, 24h, 7d (or combined: 1h30m), at most 365d';
 
 /** Milliseconds as the shortest duration text that reads them exactly: `86400000` is `1d`, `1500` is `1500ms`. */

@@ -10,13 +10,13 @@ import { Environment, type ASTNode } from '@marcbachmann/cel-js';
 import { boundedMatches, boundProgram, LimitExceeded, runBounded, type CostMeter } from './cel-bounds.js';
 import { analyze } from './expression-analysis.js';
 import { setOwn } from './own.js';
+import { TrellisError } from '../errors.js';
 
 export type { CostMeter } from './cel-bounds.js';
 
 export const SCOPE_VARIABLES = ['input', 'steps', 'run'] as const;
 /** Defined only inside a map's sub-step: the item and its index (from 0). */
 export const ITEM_VARIABLES = ['item', 'index'] as const;
-
 
 const env = createEnvironment();
 
@@ -52,7 +52,9 @@ export interface StepReference {
   end: number;
 }
 
+/** A parsed CEL expression: what it references (for the validator and the step graph), and how to evaluate it. */
 export interface CompiledExpression {
+  /** The expression text, as given. */
   source: string;
   /** Steps referenced through `steps.X`, in order of appearance. */
   references: StepReference[];
@@ -67,54 +69,69 @@ export interface CompiledExpression {
    * 'list<int>', 'map<string, dyn>', 'dyn' (not known until run time)...; undefined when the checker cannot type it.
    */
   staticType(): string | undefined;
-  /** Throws ExpressionEvaluationError, or ExpressionLimitError past a limit of EXPRESSION_LIMITS or the meter. */
+  /**
+   * The value, as JSON (ints become numbers, maps objects, timestamps ISO text). Throws ExpressionEvaluationError, or
+   * ExpressionLimitError past a limit of EXPRESSION_LIMITS or the meter.
+   */
   evaluate(scope: Scope, options?: EvaluateOptions): unknown;
 }
 
+/** Options of one evaluation. */
 export interface EvaluateOptions {
   /** A budget shared with other evaluations (a run's): this one stops where it runs out, and adds what it spent. */
   meter?: CostMeter;
 }
 
+/** What an expression can read: `input`, `steps` and `run`, and inside a map's sub-step `item` and `index`. */
 export interface Scope {
+  /** The run's input (null when it has none). */
   input: unknown;
+  /** Each step's output by id (null for a step that was skipped or failed). */
   steps: Record<string, unknown>;
+  /** The run itself: `id`, `workflowId`, `temporalRunId`, `startedAt`. */
   run: Record<string, unknown>;
   /** Inside a map's sub-step only. */
   item?: unknown;
+  /** The item's index, from 0. `item` and `index` are defined only when `index` is set. */
   index?: number;
 }
 
-export class ExpressionSyntaxError extends Error {
-  readonly code = 'EXPRESSION_SYNTAX';
+/** An expression that does not parse, or is too large or too deeply nested to: compileExpression throws it. */
+export class ExpressionSyntaxError extends TrellisError {
   constructor(
+    /** The expression text. */
     readonly source: string,
+    /** What the parser said. */
     readonly reason: string,
     /** 0-based offset in source. */
     readonly offset: number,
   ) {
-    super(`expression ${JSON.stringify(source)} does not parse: ${reason} at column ${offset + 1}`);
-    this.name = 'ExpressionSyntaxError';
+    super('EXPRESSION_SYNTAX', `expression ${JSON.stringify(source)} does not parse: ${reason} at column ${offset + 1}`);
   }
 }
 
-export class ExpressionEvaluationError extends Error {
-  readonly code: 'EXPRESSION_EVALUATION' | 'EXPRESSION_LIMIT' = 'EXPRESSION_EVALUATION';
+/**
+ * An expression that parsed but failed as it ran: a missing field, a type mismatch, a condition that is not a bool.
+ * `code` is EXPRESSION_EVALUATION, or EXPRESSION_LIMIT for an ExpressionLimitError.
+ */
+export class ExpressionEvaluationError extends TrellisError {
+  declare readonly code: 'EXPRESSION_EVALUATION' | 'EXPRESSION_LIMIT';
   constructor(
+    /** The expression text. */
     readonly source: string,
+    /** Why it failed. */
     readonly reason: string,
+    code: 'EXPRESSION_EVALUATION' | 'EXPRESSION_LIMIT' = 'EXPRESSION_EVALUATION',
   ) {
-    super(`expression ${JSON.stringify(source)} failed: ${reason}`);
-    this.name = 'ExpressionEvaluationError';
+    super(code, `expression ${JSON.stringify(source)} failed: ${reason}`);
   }
 }
 
 /** An evaluation past a limit (EXPRESSION_LIMITS, or a shared meter): its reason says which. */
 export class ExpressionLimitError extends ExpressionEvaluationError {
-  override readonly code = 'EXPRESSION_LIMIT';
+  declare readonly code: 'EXPRESSION_LIMIT';
   constructor(source: string, reason: string) {
-    super(source, reason);
-    this.name = 'ExpressionLimitError';
+    super(source, reason, 'EXPRESSION_LIMIT');
   }
 }
 
@@ -122,7 +139,15 @@ const compiled = new Map<string, CompiledExpression>();
 /** Distinct expressions kept parsed; past it the cache starts over, so a long-lived process does not grow. */
 const MAX_COMPILED = 10_000;
 
-/** Parses once per distinct source (the cache is deterministic: keyed by the text alone). */
+/**
+ * Parses a CEL expression (no `${...}` around it), once per distinct source: the cache is deterministic, keyed by the
+ * text alone. Throws ExpressionSyntaxError when it does not parse.
+ *
+ * @example
+ * ```ts
+ * compileExpression('steps.order.total > 100').evaluate({ input: null, steps: { order: { total: 296 } }, run: {} }); // true
+ * ```
+ */
 export function compileExpression(source: string): CompiledExpression {
   const hit = compiled.get(source);
   if (hit) return hit;

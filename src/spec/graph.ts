@@ -25,7 +25,7 @@ export function stepDependencies(step: Step, index: number): Set<string> {
   return deps;
 }
 
-/** id -> ids it depends on, restricted to steps that exist. */
+/** id -> ids it depends on (through `steps.X` references and `after`), restricted to other steps that exist. */
 export function dependencyMap(spec: Spec): Map<string, string[]> {
   const ids = new Set(spec.steps.map((s) => s.id));
   const map = new Map<string, string[]>();
@@ -120,7 +120,10 @@ function cyclePath(component: string[], deps: ReadonlyMap<string, readonly strin
   return [start, ...path.slice(1, -1).reverse(), start];
 }
 
-/** Steps in an order where every step comes after its dependencies (spec order among equals). */
+/**
+ * Steps in an order where every step comes after its dependencies (`order` among equals): pass the spec's ids and
+ * dependencyMap(spec). Steps on a cycle, and those after them, are left out; the validator reports cycles.
+ */
 export function topologicalOrder(order: readonly string[], deps: ReadonlyMap<string, readonly string[]>): string[] {
   const remaining = new Map(order.map((id) => [id, (deps.get(id) ?? []).length]));
   const dependents = new Map<string, string[]>();

@@ -3,7 +3,7 @@ import type { JsonSchema } from './catalog.js';
 import { problem, type Problem } from './problems.js';
 import { checkValue } from './schema-check.js';
 
-/** Every way `input` does not match `schema`, each at its path under `input`; none when the spec declares no input. */
+/** Every way `input` does not match `schema`, each a TYPE problem at its path under `input`; none when the spec declares no input. */
 export function inputProblems(schema: JsonSchema | null | undefined, input: unknown): Problem[] {
   if (!schema) return [];
   return checkValue(schema, input).map((i) => problem('TYPE', ['input', ...i.path], i.message));

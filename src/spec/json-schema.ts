@@ -5,7 +5,10 @@ type JsonSchema = Record<string, unknown>;
 
 const toJson = (schema: z.ZodType): JsonSchema => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
 
-/** The spec's JSON Schema: for editors (`$schema`) and `trellis schema`, with a description on every field. */
+/**
+ * The spec's JSON Schema (draft 2020-12): for editors (`$schema`) and `trellis schema`, with a description on every
+ * field. Built anew on each call.
+ */
 export function specJsonSchema(): JsonSchema {
   return toJson(SpecSchema);
 }
@@ -16,7 +19,8 @@ let outline: JsonSchema | undefined;
 /**
  * The same schema without the descriptions, for a model's structured output (the planner's `full` form): it
  * accepts exactly the same documents at less than half the size (7.2 KB instead of 15.8 KB), and a provider bills
- * the schema as prompt on every call. The planner's prompt explains the fields instead.
+ * the schema as prompt on every call. The planner's prompt explains the fields instead. Built once: every call
+ * returns the same object, so copy it before changing it.
  */
 export function specJsonSchemaForModels(): JsonSchema {
   full ??= withoutDescriptions(specJsonSchema()) as JsonSchema;
@@ -27,7 +31,8 @@ export function specJsonSchemaForModels(): JsonSchema {
  * The spec's outline (the planner's default `outline` form, about 1.3 KB): the top-level fields and every step
  * field by name with its JSON type, and the step kinds, but not each kind's own rules. It accepts every valid
  * spec and some invalid ones: the validator, which runs on every reply, is the authority, and its problems go
- * back to the model. An endpoint that constrains decoding to the schema still cannot emit an unknown field.
+ * back to the model. An endpoint that constrains decoding to the schema still cannot emit an unknown field. Built
+ * once: every call returns the same object, so copy it before changing it.
  */
 export function specOutlineJsonSchema(): JsonSchema {
   outline ??= buildOutline();

@@ -2,11 +2,15 @@
  * Size limits keep a run far inside one Temporal workflow history (51,200 events, 50 MB): a spec over them is
  * refused at once, never half-run.
  */
+/** How large a spec may be; the validator refuses a larger one with a TOO_LARGE problem. */
 export interface Limits {
+  /** Top-level steps. */
   maxSteps: number;
+  /** UTF-8 bytes of the spec as text (as JSON, for a document that did not come from text). */
   maxBytes: number;
 }
 
+/** 1,000 steps and 1 MiB: the validator's limits when ValidateOptions.limits leaves one out. */
 export const DEFAULT_LIMITS: Limits = { maxSteps: 1_000, maxBytes: 1024 * 1024 };
 
 /**
@@ -18,6 +22,7 @@ export const DEFAULT_LIMITS: Limits = { maxSteps: 1_000, maxBytes: 1024 * 1024 }
  * payload (2 MB) can carry, so a value read from a run is never refused for its size.
  */
 export interface ExpressionLimits {
+  /** What one evaluation may cost, in operations. */
   maxCost: number;
   /**
    * What all the expressions of one run may cost together: a run replays every evaluation of its history in one
@@ -30,6 +35,10 @@ export interface ExpressionLimits {
   maxListLength: number;
 }
 
+/**
+ * The limits every evaluation runs under: 100,000 operations (10,000,000 for a whole run), strings up to 2,097,152
+ * characters, lists up to 1,048,576 elements.
+ */
 export const EXPRESSION_LIMITS: ExpressionLimits = {
   maxCost: 100_000,
   maxRunCost: 10_000_000,

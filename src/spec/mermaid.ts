@@ -10,6 +10,10 @@ import type { MapSubStep, Spec, Step } from './schema.js';
 import { oneLine } from './text.js';
 import { stepTools } from './uses.js';
 
+/**
+ * The spec's step graph as Mermaid flowchart text (`flowchart TD`, one line each). With a catalog, steps that may call
+ * a tool a person must approve get a red border. For a spec that passed validation.
+ */
 export function toMermaid(spec: Spec, tools?: ToolCatalog): string {
   const lines = ['flowchart TD'];
   const ids = new Set(spec.steps.map((s) => s.id));

@@ -9,17 +9,24 @@ import { utf8Length } from './utf8.js';
 
 export { utf8Length };
 
+/** The parsed document and its size in UTF-8 bytes, or its problems (SYNTAX with a line and column, or TOO_LARGE). */
 export type ParseResult = { ok: true; value: unknown; bytes: number } | { ok: false; problems: Problem[] };
 
+/** The text format of a spec (or an eval suite). */
 export type SpecFormat = 'json' | 'yaml';
 
-/** JSON when the name ends in .json or the text starts with `{`; YAML otherwise. */
+/** JSON when the name ends in .json, YAML when it ends in .yaml or .yml; else JSON when the text starts with `{` or `[`, YAML otherwise. */
 export function detectFormat(text: string, filename?: string): SpecFormat {
   if (filename && /\.json$/i.test(filename)) return 'json';
   if (filename && /\.ya?ml$/i.test(filename)) return 'yaml';
   return /^\s*[{[]/.test(text) ? 'json' : 'yaml';
 }
 
+/**
+ * Spec text to a document, without validating it: the size limit (`limits.maxBytes`, default 1 MiB) checked first, a
+ * byte order mark dropped, then JSON or YAML (`format`, else detectFormat). A number JSON cannot hold (1e309, .inf,
+ * .nan) is a SYNTAX problem at its path. Never throws on bad input.
+ */
 export function parseSpecText(text: string, options: { format?: SpecFormat; filename?: string; limits?: Partial<Limits> } = {}): ParseResult {
   const maxBytes = options.limits?.maxBytes ?? DEFAULT_LIMITS.maxBytes;
   // UTF-8 takes at least a byte a character: a text longer than the limit is refused without counting.

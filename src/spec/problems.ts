@@ -2,6 +2,7 @@
  * A problem found in a spec: where (a JSON path), what (a message a person can act on), and a stable code
  * that programs can switch on. The validator reports every problem at once, never a stack trace.
  */
+/** What kind of problem it is: stable, so a program can switch on it (each member's comment says when). */
 export type ProblemCode =
   | 'SYNTAX' // the text is not JSON or YAML
   | 'TOO_LARGE' // bytes or steps over the limit
@@ -20,12 +21,15 @@ export type ProblemCode =
   | 'JSON_SCHEMA' // an input or output schema that is not valid JSON Schema
   | 'TYPE'; // the type check: tool args against the tool's input, fields against a step's output
 
+/** One step of a path into the document: a field name, or a list index. */
 export type PathSegment = string | number;
 
+/** One problem in a spec (or a run's input): where, what kind, and a message a person can act on. formatProblem prints it. */
 export interface Problem {
   code: ProblemCode;
   /** Where, as segments: ['steps', 3, 'tool']. Empty for the document as a whole. */
   path: PathSegment[];
+  /** What is wrong, and often how to fix it: `unknown tool "refnud_order" (did you mean "refund_order"?)`. */
   message: string;
   /** For syntax errors: where in the text, since the document has no paths yet. */
   location?: { line: number; column: number };
@@ -58,7 +62,10 @@ export function problem(code: ProblemCode, path: PathSegment[], message: string)
   return { code, path, message };
 }
 
-/** Sorts by path, segment by segment (numbers numerically, so steps[10] follows steps[2]), then message. */
+/**
+ * Sorts by path, segment by segment (numbers numerically, so steps[10] follows steps[2]); at the same path, syntax
+ * errors first in text order, then by message. For `problems.sort(compareProblems)`.
+ */
 export function compareProblems(a: Problem, b: Problem): number {
   const n = Math.min(a.path.length, b.path.length);
   for (let i = 0; i < n; i++) {

@@ -4,15 +4,18 @@
  * backreferences or lookaround; such a pattern does not compile. Pure: it runs inside workflows.
  */
 import { RE2JS } from 're2js';
+import { TrellisError } from '../errors.js';
 
 /** A pattern RE2 rejects, with RE2's reason. */
-export class InvalidRegexError extends Error {
+export class InvalidRegexError extends TrellisError {
   constructor(
     readonly pattern: string,
     readonly reason: string,
   ) {
-    super(`invalid regular expression ${JSON.stringify(pattern)} in matches: ${reason} (Trellis uses RE2 syntax: no backreferences or lookaround)`);
-    this.name = 'InvalidRegexError';
+    super(
+      'INVALID_REGEX',
+      `invalid regular expression ${JSON.stringify(pattern)} in matches: ${reason} (Trellis uses RE2 syntax: no backreferences or lookaround)`,
+    );
   }
 }
 

@@ -1,11 +1,12 @@
 /**
  * Spec v1 as zod schemas: the shape a spec must have. The checks that need more than one field
- * (references, cycles, expressions, tools, types) live in validate.ts; these schemas also export the
+ * (references, cycles, expressions, tools, types) live in validate/; these schemas also export the
  * JSON Schema that editors and the planner use (json-schema.ts), so every field carries a description.
  */
 import { z } from 'zod';
 import { DURATION_HELP, durationProblem } from './duration.js';
 
+/** What a step id must match: a lower case letter, then lower case letters, digits and `_` (`check_order`). */
 export const STEP_ID_PATTERN = /^[a-z][a-z0-9_]*$/;
 
 const duration = z
@@ -26,6 +27,10 @@ const template = z.string().meta({
   description: 'text; each ${expr} inside is replaced by the value of the CEL expression expr',
 });
 
+/**
+ * How a failed activity is retried: `maxAttempts` (the first included; default 3), `initialInterval`,
+ * `backoffCoefficient` and `maximumInterval`; a field left out is Temporal's default.
+ */
 export const RetrySchema = z
   .strictObject({
     maxAttempts: z.int().min(1).max(100).optional().meta({ description: 'attempts in all, the first included' }),
@@ -123,6 +128,7 @@ export const MapStepSchema = z.strictObject({
   }),
 });
 
+/** What a saved spec's name (a call step's `spec`) must match: lower case letters, digits, `_` and `-`, starting with a letter or digit. */
 export const SPEC_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 
 export const CallStepSchema = z.strictObject({
@@ -144,9 +150,12 @@ export const STEP_SCHEMAS = {
   call: CallStepSchema,
 } as const;
 
+/** A step's `kind`: tool, llm, approval, wait, agent, map or call. */
 export type StepKind = keyof typeof STEP_SCHEMAS;
+/** Every step kind, in that order. */
 export const STEP_KINDS = Object.keys(STEP_SCHEMAS) as StepKind[];
 
+/** One step of any kind: a union on `kind`, each kind a strict object (an unknown field is a problem). */
 export const StepSchema = z.discriminatedUnion('kind', [
   ToolStepSchema,
   LlmStepSchema,
@@ -157,6 +166,7 @@ export const StepSchema = z.discriminatedUnion('kind', [
   CallStepSchema,
 ]);
 
+/** A run's caps: tokens, step executions, history. A run past one fails with BUDGET_EXCEEDED. */
 export const BudgetSchema = z
   .strictObject({
     maxTokens: z.int().min(1).optional().meta({ description: 'LLM tokens (prompt and completion) the whole run may use' }),
@@ -179,6 +189,11 @@ export const BudgetSchema = z
   })
   .meta({ description: 'caps that stop a run with a clear failure instead of letting it run away' });
 
+/**
+ * A whole spec's shape, the validator's first check: references, expressions, cycles, tools and types are checked
+ * after it. Call validateSpec rather than `SpecSchema.parse`: it reports every problem with a path and a stable
+ * code, and never throws. Every field carries a description, which specJsonSchema() gives editors.
+ */
 export const SpecSchema = z
   .strictObject({
     $schema: z.string().optional().meta({ description: "the spec's JSON Schema, for editors; ignored by Trellis" }),
@@ -194,15 +209,30 @@ export const SpecSchema = z
   })
   .meta({ title: 'Trellis workflow spec v1' });
 
+/** A `tool` step: calls a catalog tool with `args`. Its output is what the tool returns. */
 export type ToolStep = z.infer<typeof ToolStepSchema>;
+/** An `llm` step: one model call. Its output is the reply checked against `output` when it has one, else the reply text. */
 export type LlmStep = z.infer<typeof LlmStepSchema>;
+/** An `approval` step: waits for a person. Its output is the answer, `{ approved, by, comment, at }` (a denial too). */
 export type ApprovalStep = z.infer<typeof ApprovalStepSchema>;
+/** A `wait` step: a durable timer. Its output is `{ at }`, when it ended. */
 export type WaitStep = z.infer<typeof WaitStepSchema>;
+/** An `agent` step: model calls that may call `tools`, for at most `maxTurns` turns. Its output is the final answer. */
 export type AgentStep = z.infer<typeof AgentStepSchema>;
+/** A `map` step: one sub-step per item of `items` (at most `maxParallel` at once, default 4). Its output is their outputs, in item order. */
 export type MapStep = z.infer<typeof MapStepSchema>;
+/** What a map runs per item: a tool call or a model call; its expressions can also read `item` and `index`. */
 export type MapSubStep = z.infer<typeof MapSubStepSchema>;
+/** A `call` step: runs a saved spec of the worker's library by name, as a child run. Its output is the child run's output. */
 export type CallStep = z.infer<typeof CallStepSchema>;
+/** A run's caps (BudgetSchema); with a run's own budget too, the smaller cap of each kind applies. */
 export type Budget = z.infer<typeof BudgetSchema>;
+/** One step of a spec, any kind: switch on `kind`. */
 export type Step = z.infer<typeof StepSchema>;
+/**
+ * A workflow spec (version 1), as validateSpec gives it back when it is valid. docs/spec.md describes every field;
+ * so do the descriptions in specJsonSchema().
+ */
 export type Spec = z.infer<typeof SpecSchema>;
+/** How a step's activity is retried (RetrySchema). */
 export type Retry = z.infer<typeof RetrySchema>;

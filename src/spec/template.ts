@@ -4,21 +4,27 @@
  */
 import { compileExpression, ExpressionEvaluationError, type CompiledExpression, type EvaluateOptions, type Scope } from './expression.js';
 import { setOwn } from './own.js';
+import { TrellisError } from '../errors.js';
 
+/** A piece of a template: literal text, or one `${...}` expression. */
 export type TemplatePart = string | { expression: string; /** offset of the expression text in the string */ offset: number };
 
-export class TemplateSyntaxError extends Error {
-  readonly code = 'TEMPLATE_SYNTAX';
+/** A template whose `${` is not closed, or whose `${}` holds no expression: parseTemplate throws it. */
+export class TemplateSyntaxError extends TrellisError {
   constructor(
+    /** What is wrong: `"${" is not closed by "}"`. */
     readonly reason: string,
+    /** Where, as a 0-based offset in the text. */
     readonly offset: number,
   ) {
-    super(reason);
-    this.name = 'TemplateSyntaxError';
+    super('TEMPLATE_SYNTAX', reason);
   }
 }
 
-/** Splits a string into text and `${...}` parts; braces and quotes inside the expression are respected. */
+/**
+ * Splits a string into text and `${...}` parts; braces and quotes inside the expression are respected, and `$${`
+ * is a literal `${`. Throws TemplateSyntaxError; the expressions are not parsed here.
+ */
 export function parseTemplate(text: string): TemplatePart[] {
   const parts: TemplatePart[] = [];
   let literal = '';
@@ -73,7 +79,11 @@ export function hasTemplate(text: string): boolean {
   return text.includes('${');
 }
 
-/** The value of a template string: typed when it is exactly one `${expr}`, text otherwise. */
+/**
+ * The value of a template string: typed when it is exactly one `${expr}` (`'${input.total}'` gives a number), text
+ * otherwise (non-strings inside read as JSON). Throws TemplateSyntaxError, ExpressionSyntaxError, or
+ * ExpressionEvaluationError (ExpressionLimitError past a limit).
+ */
 export function renderTemplate(text: string, scope: Scope, options?: EvaluateOptions): unknown {
   if (!hasTemplate(text)) return text;
   const parts = parseTemplate(text);
@@ -92,7 +102,7 @@ export function stringify(value: unknown): string {
   return typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null');
 }
 
-/** Renders every string inside a JSON value (tool args, the run output). */
+/** Renders every string inside a JSON value (tool args, the run output) with renderTemplate; other values stay as they are. Throws as it does. */
 export function renderValue(value: unknown, scope: Scope, options?: EvaluateOptions): unknown {
   if (typeof value === 'string') return renderTemplate(value, scope, options);
   if (Array.isArray(value)) return value.map((v) => renderValue(v, scope, options));
@@ -104,7 +114,10 @@ export function renderValue(value: unknown, scope: Scope, options?: EvaluateOpti
   return value;
 }
 
-/** Evaluates a `when` condition: it must be a bool. */
+/**
+ * Evaluates a `when` condition (a bare expression, no `${...}`). Throws ExpressionEvaluationError when the value is
+ * not true or false, and as compileExpression and evaluate do.
+ */
 export function evaluateCondition(source: string, scope: Scope, options?: EvaluateOptions): boolean {
   const value = compileExpression(source).evaluate(scope, options);
   if (typeof value !== 'boolean') throw new ExpressionEvaluationError(source, `gave ${stringify(value)}, not true or false`);

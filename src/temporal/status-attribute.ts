@@ -4,10 +4,12 @@
  */
 import proto from '@temporalio/proto';
 
+/** The name of the Keyword search attribute that mirrors a run's status: `TrellisStatus = 'waiting'` in a visibility query. */
 export const STATUS_SEARCH_ATTRIBUTE = 'TrellisStatus';
 
 type OperatorService = proto.temporal.api.operatorservice.v1.OperatorService;
 
+/** Whether the namespace has the attribute; rejects with the server's error when it cannot be asked. */
 export async function hasStatusAttribute(operator: OperatorService, namespace: string): Promise<boolean> {
   const r = await operator.listSearchAttributes({ namespace });
   return STATUS_SEARCH_ATTRIBUTE in (r.customAttributes ?? {});

@@ -4,6 +4,7 @@ import type { CatalogTool, ToolCatalog } from '../spec/catalog.js';
 import { catalogOf } from '../spec/catalog.js';
 import { approvalSetting, type Tool } from './define.js';
 
+/** A tool as a catalog entry: its name, description, policy, and its zod schemas as JSON Schema (input as a caller writes it). */
 export function describeTool(tool: Tool): CatalogTool {
   return {
     name: tool.name,
@@ -15,6 +16,7 @@ export function describeTool(tool: Tool): CatalogTool {
   };
 }
 
+/** The catalog of a list of tools (a tools module's default export), for ValidateOptions.tools, StartOptions.tools and planSpec. */
 export function toolCatalog(tools: readonly Tool[]): ToolCatalog {
   return catalogOf(tools.map(describeTool));
 }

@@ -7,20 +7,31 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isTool, type Tool } from './define.js';
+import { TrellisError } from '../errors.js';
 
+/** Why a tools module was refused: no such file, it threw while loading, its default export is not a list of tools, or two tools share a name. */
 export type ToolsModuleErrorCode = 'TOOLS_MODULE_NOT_FOUND' | 'TOOLS_MODULE_THREW' | 'TOOLS_MODULE_BAD_EXPORT' | 'TOOLS_MODULE_DUPLICATE';
 
-export class ToolsModuleError extends Error {
+/** A tools module loadToolsModule refused: `code` says why, `file` is the path as given, and the message names both. */
+export class ToolsModuleError extends TrellisError {
+  declare readonly code: ToolsModuleErrorCode;
   constructor(
-    readonly code: ToolsModuleErrorCode,
+    code: ToolsModuleErrorCode,
+    /** The module's path, as given. */
     readonly file: string,
     message: string,
   ) {
-    super(`tools module ${file}: ${message}`);
-    this.name = 'ToolsModuleError';
+    super(code, `tools module ${file}: ${message}`);
   }
 }
 
+/**
+ * Loads a tools module: a .ts or .js file (relative to the working directory) whose default export is a non-empty list
+ * of tools made with defineTool. A .ts file needs no build step (it is loaded through tsx).
+ *
+ * @throws {ToolsModuleError} with code TOOLS_MODULE_NOT_FOUND, TOOLS_MODULE_THREW, TOOLS_MODULE_BAD_EXPORT or
+ *   TOOLS_MODULE_DUPLICATE.
+ */
 export async function loadToolsModule(file: string): Promise<Tool[]> {
   const path = resolve(file);
   if (!existsSync(path)) throw new ToolsModuleError('TOOLS_MODULE_NOT_FOUND', file, 'no such file');

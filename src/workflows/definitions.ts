@@ -5,8 +5,9 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ApprovalDecision, ApprovalResult, RunView } from '../engine/messages.js';
 
+/** The workflow type of a spec run: its one argument is a RunArgs (RunArgsSchema), its result a RunResult. */
 export const WORKFLOW_TYPE = 'trellisRun';
-/** A goal run: plan, optionally review, then run (src/workflows/goal.ts). */
+/** The workflow type of a goal run (plan, optionally review, then run): its argument is a GoalArgs, its result a GoalResult. */
 export const GOAL_WORKFLOW_TYPE = 'trellisGoal';
 
 /** Fire and forget: an answer for a waiting step. A refused one changes nothing and is listed in the status view. */
@@ -18,6 +19,7 @@ export const approveSignal = defineSignal<[ApprovalDecision]>('approve');
  */
 export const decideUpdate = defineUpdate<ApprovalResult, [ApprovalDecision]>('decide');
 
+/** The run's status view, answered by a worker while the run is open (TrellisClient.status reads an ended run from its history). */
 export const statusQuery = defineQuery<RunView>('status');
 
 /** The memo field in which a cancelled run keeps its final view, so its status needs no worker. */

@@ -97,7 +97,9 @@ describe('the worker checks a run argument', () => {
 
   it('a goal argument: the goal, and no unknown field', () => {
     expect(checkGoalArgs({ goal: '   ' })).toEqual([{ path: 'goal', code: 'SHAPE', message: 'is empty: say what the run should achieve' }]);
-    expect(checkGoalArgs({ goal: 'g', review: 'yes' })).toEqual([{ path: 'review', code: 'SHAPE', message: 'expected true or false, got string "yes"' }]);
+    expect(checkGoalArgs({ goal: 'g', review: 'yes' })).toEqual([
+      { path: 'review', code: 'SHAPE', message: 'expected true or false, got string "yes"' },
+    ]);
     expect(checkGoalArgs([])).toEqual([
       { path: '(root)', code: 'SHAPE', message: 'the argument is an object { goal, input, review, options }, got an array' },
     ]);
@@ -110,13 +112,24 @@ describe('docs/temporal-api.md', () => {
 
   it('lists every failure type with its code and meaning, as src/engine/failures.ts has them', () => {
     const table = /<!-- failures:begin -->\n([\s\S]*?)\n<!-- failures:end -->/.exec(doc)?.[1];
-    const expected = Object.entries(FAILURES)
-      .map(([type, f]) => `| \`${type}\` | \`${f.code}\` | ${f.about} |`)
-      .join('\n');
+    const expected = [
+      '| type | code | meaning |',
+      '|---|---|---|',
+      ...Object.entries(FAILURES).map(([type, f]) => `| \`${type}\` | \`${f.code}\` | ${f.about} |`),
+    ].join('\n');
     expect(table).toBe(expected);
   });
 
   it('names every refusal code', () => {
-    for (const code of REFUSAL_CODES) expect(doc).toContain(`| \`${code}\` |`);
+    for (const code of REFUSAL_CODES) expect(doc).toMatch(new RegExp(`\\| +\`${code}\` +\\|`));
+  });
+});
+
+describe('connection settings', () => {
+  it('an API key given in code means TLS, as TEMPORAL_API_KEY does, unless tls says otherwise', async () => {
+    const { temporalConfig } = await import('../../src/config.js');
+    expect(temporalConfig({ apiKey: 'k' }).tls).toBe(true);
+    expect(temporalConfig({ apiKey: 'k', tls: false }).tls).toBe(false);
+    expect(temporalConfig({ address: 'h:1' })).toMatchObject({ address: 'h:1' });
   });
 });

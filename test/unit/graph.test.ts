@@ -2,17 +2,8 @@
  * The step graph: dependencies (references and `after`), cycles, a topological order, and the Mermaid view.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  dependencyMap,
-  findCycles,
-  specsCalled,
-  stepDependencies,
-  toolsUsed,
-  topologicalOrder,
-  toMermaid,
-  validateSpec,
-  type Spec,
-} from '../../src/spec/index.js';
+import { findCycles, stepDependencies } from '../../src/spec/graph.js';
+import { dependencyMap, specsCalled, toolsUsed, topologicalOrder, toMermaid, validateSpec, type Spec } from '../../src/spec/index.js';
 import { CATALOG, agent, approval, call, expectValid, llm, map, refundSpec, spec, tool, wait, when } from './helpers.js';
 
 const asSpec = (doc: unknown) => doc as Spec;

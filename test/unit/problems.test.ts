@@ -2,7 +2,7 @@
  * Problems as people read them: paths, the order of a report, and "did you mean".
  */
 import { describe, expect, it } from 'vitest';
-import { compareProblems, formatPath, formatProblem, problem, problemWhere, type Problem } from '../../src/spec/index.js';
+import { compareProblems, formatPath, formatProblem, problem, problemWhere, type Problem } from '../../src/spec/problems.js';
 import { closest, didYouMean } from '../../src/spec/suggest.js';
 
 describe('formatPath', () => {

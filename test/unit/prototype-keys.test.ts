@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/engine/canonical.js';
 import { planRun, runOutput } from '../../src/engine/schedule.js';
 import type { RunInfo, StepState } from '../../src/engine/state.js';
-import { compileExpression, fromCel, renderTemplate, renderValue, toCel, type Scope, type Spec } from '../../src/spec/index.js';
+import { fromCel, toCel } from '../../src/spec/expression.js';
+import { compileExpression, renderTemplate, renderValue, type Scope, type Spec } from '../../src/spec/index.js';
 import { inputProblems } from '../../src/spec/input.js';
 import { scope } from './helpers.js';
 

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { catalogOf, DEFAULT_LIMITS, DURATION_HELP, utf8Length, validateSpec, validateSpecText } from '../../src/spec/index.js';
+import { catalogOf, DEFAULT_LIMITS, DURATION_HELP, validateSpec, validateSpecText } from '../../src/spec/index.js';
+import { utf8Length } from '../../src/spec/utf8.js';
 import { defineTool, toolCatalog } from '../../src/tools/index.js';
 import {
   CATALOG,

@@ -18,6 +18,7 @@ import { checkShape, collectIds } from './shape.js';
 import { checkSize } from './size.js';
 import { checkJsonSchema, checkStep } from './step.js';
 
+/** What a spec is checked against besides itself. Without any option it is checked alone: tools and saved specs unknown. */
 export interface ValidateOptions {
   /** With a catalog, unknown tools are problems and tool args and outputs are type-checked. */
   tools?: ToolCatalog;
@@ -28,19 +29,43 @@ export interface ValidateOptions {
   specs?: SpecLibrary;
   /** The spec's own name in `specs` when it is a saved spec (this version stands for the library's copy). */
   savedAs?: string;
+  /** Size limits, each on its own. Default DEFAULT_LIMITS: 1,000 steps, 1 MiB. */
   limits?: Partial<Limits>;
 }
 
+/** The verdict: `ok` with the document typed as a Spec, or every problem (at least one), sorted by path. */
 export type ValidationResult = { ok: true; spec: Spec; problems: [] } | { ok: false; problems: Problem[] };
 
-/** Validates spec text (JSON or YAML). */
+/**
+ * Validates spec text, JSON or YAML (`format`, else as detectFormat reads `filename` and the text). A syntax error is
+ * a SYNTAX problem with a line and column; a text over `limits.maxBytes` is refused (TOO_LARGE) before it is parsed.
+ * Never throws on bad input: every problem is in the result.
+ *
+ * @example
+ * ```ts
+ * const result = validateSpecText(await readFile('refund.yaml', 'utf8'), { filename: 'refund.yaml', tools: toolCatalog(tools) });
+ * if (!result.ok) console.error(result.problems.map(formatProblem).join('\n'));
+ * ```
+ */
 export function validateSpecText(text: string, options: ValidateOptions & { format?: SpecFormat; filename?: string } = {}): ValidationResult {
   const parsed = parseSpecText(text, options);
   if (!parsed.ok) return { ok: false, problems: [...parsed.problems].sort(compareProblems) };
   return validateSpec(parsed.value, { ...options, bytes: parsed.bytes });
 }
 
-/** Validates a parsed spec document. */
+/**
+ * Validates a parsed spec document (from JSON, YAML or code): every problem at once, each with a path, a stable
+ * code and a message, sorted by path. With `tools` it also checks tool names, args and outputs against the catalog;
+ * with `specs`, the call steps. `bytes` is the document's size as text, when it came from text. Never throws on bad
+ * input.
+ *
+ * @example
+ * ```ts
+ * const result = validateSpec(JSON.parse(text), { tools: toolCatalog(tools) });
+ * if (result.ok) await trellis.start(result.spec);
+ * else console.error(result.problems.map(formatProblem).join('\n'));
+ * ```
+ */
 export function validateSpec(doc: unknown, options: ValidateOptions & { bytes?: number } = {}): ValidationResult {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const tooLarge = checkSize(doc, limits, options.bytes);
