@@ -25,10 +25,14 @@ if (!existsSync(dist)) {
 
 const wanted = process.argv.slice(2);
 const cpu = cpus();
-console.log(`trellis benchmarks: node ${process.version}, ${platform()} ${arch()}, ${cpu.length} x ${cpu[0]?.model ?? 'unknown cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`);
+console.log(
+  `trellis benchmarks: node ${process.version}, ${platform()} ${arch()}, ${cpu.length} x ${cpu[0]?.model ?? 'unknown cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
+);
 const busy = () => {
   const load = loadavg()[0];
-  return load > cpu.length * 0.75 ? `load average ${load.toFixed(1)} on ${cpu.length} cores: other work is running, so the figures may be inflated` : undefined;
+  return load > cpu.length * 0.75
+    ? `load average ${load.toFixed(1)} on ${cpu.length} cores: other work is running, so the figures may be inflated`
+    : undefined;
 };
 if (busy()) console.log(`warning: ${busy()}`);
 if (!hasGc) console.log('note: run with --expose-gc (npm run bench does) to collect garbage between timed runs');
@@ -56,5 +60,7 @@ if (ran === 0) {
   console.error(`bench: no benchmark named ${wanted.join(', ')}`);
   process.exit(2);
 }
-console.log(`all benchmarks: ${((performance.now() - started) / 1000).toFixed(1)} s; 1-minute load average now ${loadavg()[0].toFixed(1)} on ${cpu.length} cores`);
+console.log(
+  `all benchmarks: ${((performance.now() - started) / 1000).toFixed(1)} s; 1-minute load average now ${loadavg()[0].toFixed(1)} on ${cpu.length} cores`,
+);
 if (busy()) console.log(`warning: ${busy()}`);

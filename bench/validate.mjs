@@ -36,8 +36,12 @@ export default async function run() {
   const byText = (text) => validateSpecText(text, { tools, filename: 'spec.json' });
   const byObject = (doc) => validateSpec(doc, { tools });
 
-  console.log(`validate: realistic specs (groups of ${STEPS_PER_GROUP} steps: tool, llm with output schemas, approval with when, wait, fan-out and joins),`);
-  console.log(`type-checked against ${TOOLS.length} tools; each measurement in its own process: ${WARMUP} warm-up runs, then median and p90 of ${RUNS};`);
+  console.log(
+    `validate: realistic specs (groups of ${STEPS_PER_GROUP} steps: tool, llm with output schemas, approval with when, wait, fan-out and joins),`,
+  );
+  console.log(
+    `type-checked against ${TOOLS.length} tools; each measurement in its own process: ${WARMUP} warm-up runs, then median and p90 of ${RUNS};`,
+  );
   console.log(`cold = the first validation in a fresh process (median of ${COLD_PROCESSES} processes).`);
   console.log('');
 
@@ -62,7 +66,23 @@ export default async function run() {
 
   // ---- times ----
   const coldMs = (m) => median(m.cold.map((c) => c.first));
-  const rows = [['steps', 'path', 'bytes', 'import', 'cold', 'same med', 'same p90', 'new med', 'new p90', 'µs/step cold', 'µs/step same', 'µs/step new', 'heap after new']];
+  const rows = [
+    [
+      'steps',
+      'path',
+      'bytes',
+      'import',
+      'cold',
+      'same med',
+      'same p90',
+      'new med',
+      'new p90',
+      'µs/step cold',
+      'µs/step same',
+      'µs/step new',
+      'heap after new',
+    ],
+  ];
   for (const [steps, r] of results) {
     for (const path of ['text', 'object']) {
       const m = r[path];
@@ -109,7 +129,9 @@ export default async function run() {
   ]) {
     lin.push([`${int(a)} vs ${int(b)} steps`, ...kinds.map(([kind, path]) => ratio(perStepOf(a, path, kind) / perStepOf(b, path, kind)))]);
   }
-  console.log('Linearity: cost per step at the larger size / at the smaller (1.00x = linear; below 1 = fixed costs amortised; above 1.5 = superlinear)');
+  console.log(
+    'Linearity: cost per step at the larger size / at the smaller (1.00x = linear; below 1 = fixed costs amortised; above 1.5 = superlinear)',
+  );
   console.log(table(lin));
   const worst = Math.max(...kinds.map(([kind, path]) => perStepOf(1_000, path, kind) / perStepOf(100, path, kind)));
   console.log(`verdict: ${worst <= 1.5 ? 'linear' : 'NOT linear'} from 100 to 1,000 steps (worst per-step ratio ${ratio(worst)})`);
@@ -135,7 +157,16 @@ export default async function run() {
   for (const c of refusals) {
     const share = median(c.times) / oneK;
     // "At once": refused before any per-step work, in far less time than validating the steps the limit allows.
-    refuse.push([c.label, c.bytes === undefined ? '-' : int(c.bytes), ms(c.first), ms(median(c.times)), ms(percentile(c.times, 90)), `${(share * 100).toFixed(1)}%`, c.refused && share < 0.1 ? 'yes' : 'NO', c.what]);
+    refuse.push([
+      c.label,
+      c.bytes === undefined ? '-' : int(c.bytes),
+      ms(c.first),
+      ms(median(c.times)),
+      ms(percentile(c.times, 90)),
+      `${(share * 100).toFixed(1)}%`,
+      c.refused && share < 0.1 ? 'yes' : 'NO',
+      c.what,
+    ]);
   }
   console.log('Refusal time (ms); "at once" = one TOO_LARGE problem, in under 10% of the time of a warm 1,000-step validation (same spec, text)');
   console.log(table(refuse));
@@ -162,7 +193,11 @@ function measureRefusals(byText, byObject) {
       if (i >= WARMUP) times.push(took);
     }
     const refused = !outcome.ok && outcome.problems.length === 1 && outcome.problems[0].code === 'TOO_LARGE';
-    const what = outcome.ok ? 'NOT REFUSED: accepted' : refused ? outcome.problems[0].message : `NOT AT ONCE: ${outcome.problems.length} problems, first ${outcome.problems[0].code}`;
+    const what = outcome.ok
+      ? 'NOT REFUSED: accepted'
+      : refused
+        ? outcome.problems[0].message
+        : `NOT AT ONCE: ${outcome.problems.length} problems, first ${outcome.problems[0].code}`;
     return { label, bytes, first, times, refused, what };
   });
 }

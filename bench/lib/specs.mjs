@@ -68,7 +68,12 @@ export const TOOLS = [
         email: { type: 'string' },
         tier: { type: 'string' },
         lifetimeValue: { type: 'number' },
-        flags: { type: 'object', properties: { vip: { type: 'boolean' }, fraud: { type: 'boolean' } }, required: ['vip', 'fraud'], additionalProperties: false },
+        flags: {
+          type: 'object',
+          properties: { vip: { type: 'boolean' }, fraud: { type: 'boolean' } },
+          required: ['vip', 'fraud'],
+          additionalProperties: false,
+        },
       },
       required: ['id', 'name', 'email', 'tier', 'lifetimeValue', 'flags'],
       additionalProperties: false,
@@ -80,7 +85,11 @@ export const TOOLS = [
     description: 'Search the knowledge base.',
     inputSchema: {
       type: 'object',
-      properties: { query: { type: 'string', minLength: 1 }, limit: { type: 'integer', minimum: 1, maximum: 50 }, lang: { type: 'string', enum: ['en', 'de', 'fr'] } },
+      properties: {
+        query: { type: 'string', minLength: 1 },
+        limit: { type: 'integer', minimum: 1, maximum: 50 },
+        lang: { type: 'string', enum: ['en', 'de', 'fr'] },
+      },
       required: ['query'],
       additionalProperties: false,
     },
@@ -90,7 +99,11 @@ export const TOOLS = [
         total: { type: 'integer' },
         hits: {
           type: 'array',
-          items: { type: 'object', properties: { title: { type: 'string' }, url: { type: 'string' }, score: { type: 'number' } }, required: ['title', 'url', 'score'] },
+          items: {
+            type: 'object',
+            properties: { title: { type: 'string' }, url: { type: 'string' }, score: { type: 'number' } },
+            required: ['title', 'url', 'score'],
+          },
         },
       },
       required: ['total', 'hits'],
@@ -129,7 +142,12 @@ export const TOOLS = [
       required: ['title', 'priority'],
       additionalProperties: false,
     },
-    outputSchema: { type: 'object', properties: { ticketId: { type: 'string' }, url: { type: 'string' } }, required: ['ticketId', 'url'], additionalProperties: false },
+    outputSchema: {
+      type: 'object',
+      properties: { ticketId: { type: 'string' }, url: { type: 'string' } },
+      required: ['ticketId', 'url'],
+      additionalProperties: false,
+    },
     approval: 'never',
   },
   {
@@ -137,18 +155,33 @@ export const TOOLS = [
     description: 'Send an email.',
     inputSchema: {
       type: 'object',
-      properties: { to: { type: 'string' }, subject: { type: 'string', maxLength: 200 }, body: { type: 'string' }, cc: { type: 'array', items: { type: 'string' } } },
+      properties: {
+        to: { type: 'string' },
+        subject: { type: 'string', maxLength: 200 },
+        body: { type: 'string' },
+        cc: { type: 'array', items: { type: 'string' } },
+      },
       required: ['to', 'subject', 'body'],
       additionalProperties: false,
     },
-    outputSchema: { type: 'object', properties: { messageId: { type: 'string' }, queued: { type: 'boolean' } }, required: ['messageId', 'queued'], additionalProperties: false },
+    outputSchema: {
+      type: 'object',
+      properties: { messageId: { type: 'string' }, queued: { type: 'boolean' } },
+      required: ['messageId', 'queued'],
+      additionalProperties: false,
+    },
     approval: 'never',
   },
 ];
 
 const INPUT_SCHEMA = {
   type: 'object',
-  properties: { orderId: { type: 'string' }, threshold: { type: 'number' }, region: { type: 'string', enum: ['eu', 'us', 'uk'] }, lang: { type: 'string' } },
+  properties: {
+    orderId: { type: 'string' },
+    threshold: { type: 'number' },
+    region: { type: 'string', enum: ['eu', 'us', 'uk'] },
+    lang: { type: 'string' },
+  },
   required: ['orderId'],
   additionalProperties: false,
 };
@@ -181,7 +214,11 @@ const EXTRACT = {
   properties: {
     findings: {
       type: 'array',
-      items: { type: 'object', properties: { sku: { type: 'string' }, issue: { type: 'string' }, severity: { type: 'integer' } }, required: ['sku', 'issue', 'severity'] },
+      items: {
+        type: 'object',
+        properties: { sku: { type: 'string' }, issue: { type: 'string' }, severity: { type: 'integer' } },
+        required: ['sku', 'issue', 'severity'],
+      },
     },
     count: { type: 'integer' },
     finding: { type: 'string' },
@@ -238,9 +275,32 @@ function group(p, g, prev, rand, variant) {
   const ref = (name, path = '') => `steps.${s(name)}${path}`;
   const uniqueSchema = g % 3 === 2;
   return [
-    { id: s('order'), kind: 'tool', tool: 'lookup_order', args: { orderId: '${input.orderId}' }, ...(prev ? { after: [prev] } : {}), timeout: '30s', retry: { maxAttempts: 5, initialInterval: '1s', backoffCoefficient: 2 } },
-    { id: s('customer'), kind: 'tool', tool: 'fetch_customer', args: { customerId: `\${${ref('order', '.customer.id')}}`, fields: ['email', 'tier', 'flags'] } },
-    { id: s('kb'), kind: 'tool', tool: 'search_kb', description: 'policy articles for the complaint', args: { query: `damage policy, ${'${'}${ref('order', '.currency')}} orders, ${'${'}size(${ref('order', '.items')})} items`, limit: 3 + (g % 7), lang: ['en', 'de', 'fr'][g % 3] } },
+    {
+      id: s('order'),
+      kind: 'tool',
+      tool: 'lookup_order',
+      args: { orderId: '${input.orderId}' },
+      ...(prev ? { after: [prev] } : {}),
+      timeout: '30s',
+      retry: { maxAttempts: 5, initialInterval: '1s', backoffCoefficient: 2 },
+    },
+    {
+      id: s('customer'),
+      kind: 'tool',
+      tool: 'fetch_customer',
+      args: { customerId: `\${${ref('order', '.customer.id')}}`, fields: ['email', 'tier', 'flags'] },
+    },
+    {
+      id: s('kb'),
+      kind: 'tool',
+      tool: 'search_kb',
+      description: 'policy articles for the complaint',
+      args: {
+        query: `damage policy, ${'${'}${ref('order', '.currency')}} orders, ${'${'}size(${ref('order', '.items')})} items`,
+        limit: 3 + (g % 7),
+        lang: ['en', 'de', 'fr'][g % 3],
+      },
+    },
     {
       id: s('assess'),
       kind: 'llm',
@@ -282,7 +342,12 @@ function group(p, g, prev, rand, variant) {
       kind: 'tool',
       tool: 'create_ticket',
       when: `${ref('classify', '.urgency')} >= 4 || ${ref('classify', '.category')} == "billing"`,
-      args: { title: `Order \${${ref('order', '.orderId')}}: \${${ref('classify', '.summary')}}`, priority: ['low', 'normal', 'high', 'urgent'][g % 4], tags: ['support', ['damage', 'late', 'billing'][g % 3]], assignee: null },
+      args: {
+        title: `Order \${${ref('order', '.orderId')}}: \${${ref('classify', '.summary')}}`,
+        priority: ['low', 'normal', 'high', 'urgent'][g % 4],
+        tags: ['support', ['damage', 'late', 'billing'][g % 3]],
+        assignee: null,
+      },
       onError: 'continue',
     },
     {
@@ -305,7 +370,12 @@ function group(p, g, prev, rand, variant) {
       id: s('notify'),
       kind: 'tool',
       tool: 'send_email',
-      args: { to: `\${${ref('customer', '.email')}}`, subject: `\${${ref('draft', '.subject')}}`, body: `\${${ref('draft', '.body')}}\n\n-- run \${run.workflowId}`, cc: ['support@example.com'] },
+      args: {
+        to: `\${${ref('customer', '.email')}}`,
+        subject: `\${${ref('draft', '.subject')}}`,
+        body: `\${${ref('draft', '.body')}}\n\n-- run \${run.workflowId}`,
+        cc: ['support@example.com'],
+      },
       onError: 'continue',
     },
   ];
