@@ -2,7 +2,8 @@
  * Configuration from the environment, in one place: the worker, the client and the CLI read the same names.
  * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS (1 for TLS without an API key),
  * TRELLIS_TASK_QUEUE; the worker's limits TRELLIS_MAX_PAYLOAD_BYTES, TRELLIS_MAX_HISTORY_BYTES,
- * TRELLIS_MAX_HISTORY_EVENTS; the model's settings are in src/llm/client.ts.
+ * TRELLIS_MAX_HISTORY_EVENTS; the worker's TRELLIS_TOOLS, TRELLIS_SPECS, TRELLIS_LOG_LEVEL, TRELLIS_MAX_CACHED_WORKFLOWS.
+ * The model's settings are in src/llm/client.ts, the planner's in src/planner/config.ts.
  */
 import type { PayloadLimits } from './engine/messages.js';
 import { DEFAULT_PAYLOAD_LIMITS, TEMPORAL_LIMITS } from './engine/payload.js';
@@ -104,5 +105,32 @@ export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): PayloadLimi
     payloadBytes: read('TRELLIS_MAX_PAYLOAD_BYTES', DEFAULT_PAYLOAD_LIMITS.payloadBytes, TEMPORAL_LIMITS.payloadBytes, 1024),
     historyBytes: read('TRELLIS_MAX_HISTORY_BYTES', DEFAULT_PAYLOAD_LIMITS.historyBytes, TEMPORAL_LIMITS.historyBytes, 64 * 1024),
     historyEvents: read('TRELLIS_MAX_HISTORY_EVENTS', DEFAULT_PAYLOAD_LIMITS.historyEvents, TEMPORAL_LIMITS.historyEvents, 100),
+  };
+}
+
+/** The worker's own settings, as `trellis worker`, `trellis dev` and createTrellisWorker read them. */
+export interface WorkerConfig {
+  /** TRELLIS_TOOLS: the tools module. */
+  toolsModule?: string;
+  /** TRELLIS_SPECS: the folder of saved specs that call steps name (default ./specs). */
+  specsDir?: string;
+  /** TRELLIS_LOG_LEVEL: pino's level. Default info. */
+  logLevel: string;
+  /** TRELLIS_MAX_CACHED_WORKFLOWS: runs a worker keeps in memory between their workflow tasks. */
+  maxCachedWorkflows?: number;
+}
+
+/** The worker's settings from the environment; throws ConfigError for a cache size that is not a whole number. */
+export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const cache = env.TRELLIS_MAX_CACHED_WORKFLOWS;
+  const maxCachedWorkflows = cache === undefined || cache === '' ? undefined : Number(cache);
+  if (maxCachedWorkflows !== undefined && (!Number.isSafeInteger(maxCachedWorkflows) || maxCachedWorkflows < 0)) {
+    throw new ConfigError(`TRELLIS_MAX_CACHED_WORKFLOWS must be a whole number (0 or more), got ${JSON.stringify(cache)}`);
+  }
+  return {
+    ...(env.TRELLIS_TOOLS && { toolsModule: env.TRELLIS_TOOLS }),
+    ...(env.TRELLIS_SPECS && { specsDir: env.TRELLIS_SPECS }),
+    logLevel: env.TRELLIS_LOG_LEVEL || 'info',
+    ...(maxCachedWorkflows !== undefined && { maxCachedWorkflows }),
   };
 }

@@ -55,5 +55,15 @@ export { FAILURES, type FailureCode, type FailureType } from './engine/failures.
 export { REFUSAL_CODES, type RefusalCode } from './engine/decision.js';
 
 // Configuration from the environment, and the one error base.
-export { ConfigError, DEFAULT_TASK_QUEUE, limitsFromEnv, temporalConfig, temporalConfigFromEnv, WORKER_ENV, type TemporalConfig } from './config.js';
+export {
+  ConfigError,
+  DEFAULT_TASK_QUEUE,
+  limitsFromEnv,
+  temporalConfig,
+  temporalConfigFromEnv,
+  WORKER_ENV,
+  workerConfigFromEnv,
+  type TemporalConfig,
+  type WorkerConfig,
+} from './config.js';
 export { TrellisError } from './errors.js';

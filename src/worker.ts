@@ -14,7 +14,7 @@ import { pino, type Logger } from 'pino';
 import { createActivities } from './activities/index.js';
 import { DEFAULT_SPECS_DIR } from './library/saved-specs.js';
 import { payloadLimitInterceptor } from './activities/payload-limit.js';
-import { connectionOptions, limitsFromEnv, temporalConfig, type TemporalConfig } from './config.js';
+import { connectionOptions, limitsFromEnv, temporalConfig, workerConfigFromEnv, type TemporalConfig } from './config.js';
 import type { PayloadLimits } from './engine/messages.js';
 import { createLlmClient, llmConfigFromEnv, type LlmConfig } from './llm/client.js';
 import { plannerConfigFromEnv, type PlannerConfig } from './planner/config.js';
@@ -86,7 +86,7 @@ export async function createTrellisWorker(
   const config = temporalConfig(options.temporal);
   const llmConfig = { ...llmConfigFromEnv(), ...options.llm };
   const logger = options.logger ?? pino({ name: 'trellis-worker' });
-  const specsDir = options.specsDir ?? (process.env.TRELLIS_SPECS || undefined);
+  const specsDir = options.specsDir ?? workerConfigFromEnv().specsDir;
   const planner = { ...plannerConfigFromEnv(), ...options.planner };
   routeSdkLogs(logger);
   const ownConnection = options.connection === undefined;

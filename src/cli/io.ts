@@ -11,6 +11,7 @@ import {
 } from '../spec/index.js';
 import { loadToolsModule, toolCatalog, ToolsModuleError, type Tool } from '../tools/index.js';
 import { parsePlannerSchema, plannerConfigFromEnv, PlannerConfigError, type PlannerConfig, type PlannerSchema } from '../planner/config.js';
+import { ConfigError, workerConfigFromEnv } from '../config.js';
 import { TrellisError } from '../errors.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -76,15 +77,23 @@ export async function loadCatalog(toolsModule: string | undefined): Promise<Tool
   return toolsModule === undefined ? undefined : toolCatalog(await loadTools(toolsModule));
 }
 
-export async function validateFile(file: string, toolsModule: string | undefined, specsDir?: string): Promise<ValidationResult> {
+/**
+ * A spec file validated with a tools module's catalog and the saved specs (--specs, else TRELLIS_SPECS), when given;
+ * the catalog comes back too, for what the command does next (start the run, mark gated tools).
+ */
+export async function validateFile(
+  file: string,
+  toolsModule: string | undefined,
+  specsDir?: string,
+): Promise<{ result: ValidationResult; tools: ToolCatalog | undefined }> {
   const [text, tools] = await Promise.all([readSpecFile(file), loadCatalog(toolsModule)]);
   const specs = await loadLibrary(specsDir, tools);
-  return validateSpecText(text, { filename: file, ...(tools ? { tools } : {}), ...(specs ? { specs } : {}) });
+  return { result: validateSpecText(text, { filename: file, ...(tools ? { tools } : {}), ...(specs ? { specs } : {}) }), tools };
 }
 
 /** The saved specs that call steps name (--specs DIR, else TRELLIS_SPECS): every one must be valid. */
 export async function loadLibrary(specsDir: string | undefined, tools?: ToolCatalog): Promise<SpecLibrary | undefined> {
-  const dir = specsDir ?? (process.env.TRELLIS_SPECS || undefined);
+  const dir = specsDir ?? asUsageError(() => workerConfigFromEnv()).specsDir;
   if (dir === undefined) return undefined;
   const { readSpecLibrary, SavedSpecError } = await import('../library/saved-specs.js');
   try {
@@ -105,11 +114,12 @@ export function plannerSchemaOption(value: string, flag: string): PlannerSchema 
   return asUsageError(() => parsePlannerSchema(value, flag));
 }
 
-function asUsageError<T>(read: () => T): T {
+/** A setting from the environment that cannot be used is bad usage (exit 2), named. */
+export function asUsageError<T>(read: () => T): T {
   try {
     return read();
   } catch (e) {
-    if (e instanceof PlannerConfigError) throw new UsageError(e.message);
+    if (e instanceof PlannerConfigError || e instanceof ConfigError) throw new UsageError(e.message);
     throw e;
   }
 }

@@ -62,23 +62,10 @@ export async function trellisGoal(args: GoalArgs): Promise<GoalResult> {
         session.name = spec.name;
 
         if (args.review) {
-          const decision = (await session.waitForPerson(
-            { step: PLAN_STEP, title: `Run this plan for: ${args.goal}`.slice(0, 300), details: planSummary(spec), source: 'plan' },
-            undefined,
-            'deny',
-          ))!;
-          planState.output = decision;
-          if (!decision.approved) {
-            if (decision.comment && plans < maxPlans) {
-              goal.earlier.push({ plan: plans, spec, replacedBecause: { step: PLAN_STEP, comment: decision.comment }, steps: {} });
-              feedback = { comment: decision.comment, step: PLAN_STEP, previous: spec, done: feedback?.done ?? {} };
-              session.gates.delete(PLAN_STEP);
-              continue;
-            }
-            planState.status = 'completed';
-            const why = decision.comment ? `: ${decision.comment}` : '';
-            session.error = `the plan was denied${decision.by ? ` by ${decision.by}` : ''}${why}${decision.comment ? ` (no plans left: maxPlans ${maxPlans})` : ''}`;
-            throw wf.ApplicationFailure.nonRetryable(session.error, 'TrellisPlanDenied');
+          const again = await reviewPlan(session, args, spec, plans, maxPlans);
+          if (again) {
+            feedback = { ...again, previous: spec, done: feedback?.done ?? {} };
+            continue;
           }
         }
         planState.status = 'completed';
@@ -87,20 +74,48 @@ export async function trellisGoal(args: GoalArgs): Promise<GoalResult> {
         const carried = carriedOver(spec, feedback?.done ?? {});
         const end = await runSpec({ session, spec, input: args.input, carried, stop: () => replan !== undefined && plans < maxPlans });
         if (!end.stopped) return end.output;
-        // A person asked for another plan while this one ran: keep what completed, except the step they denied.
-        const asked = replan!;
-        const { [PLAN_STEP]: _plan, ...ran } = session.steps;
-        goal.earlier.push({ plan: plans, spec, replacedBecause: asked, steps: ran });
-        const done: Record<string, DoneStep> = { ...(feedback?.done ?? {}) };
-        for (const step of spec.steps) {
-          const state = ran[step.id]!;
-          if (state.status === 'completed' && step.id !== asked.step) done[step.id] = { step, output: state.output };
-        }
-        feedback = { ...asked, previous: spec, done };
+        feedback = replaced(session, spec, plans, replan!, feedback);
       }
     },
     () => ({ goal: args.goal, spec: spec!, plans }),
   );
+}
+
+/**
+ * Waits for a person to review plan number `plan`. Approved: undefined. Denied with a comment while plans are
+ * left: the comment, to plan again with. Denied otherwise: the run fails.
+ */
+async function reviewPlan(session: RunSession, args: GoalArgs, spec: Spec, plan: number, maxPlans: number) {
+  const planState = session.steps[PLAN_STEP]!;
+  const decision = (await session.waitForPerson(
+    { step: PLAN_STEP, title: `Run this plan for: ${args.goal}`.slice(0, 300), details: planSummary(spec), source: 'plan' },
+    undefined,
+    'deny',
+  ))!;
+  planState.output = decision;
+  if (decision.approved) return undefined;
+  if (decision.comment && plan < maxPlans) {
+    session.goal!.earlier.push({ plan, spec, replacedBecause: { step: PLAN_STEP, comment: decision.comment }, steps: {} });
+    session.gates.delete(PLAN_STEP);
+    return { comment: decision.comment, step: PLAN_STEP };
+  }
+  planState.status = 'completed';
+  const why = decision.comment ? `: ${decision.comment}` : '';
+  const left = decision.comment ? ` (no plans left: maxPlans ${maxPlans})` : '';
+  session.error = `the plan was denied${decision.by ? ` by ${decision.by}` : ''}${why}${left}`;
+  throw wf.ApplicationFailure.nonRetryable(session.error, 'TrellisPlanDenied');
+}
+
+/** A person asked for another plan while this one ran: what completed is kept for it, but the step they denied. */
+function replaced(session: RunSession, spec: Spec, plan: number, asked: { step: string; comment: string }, before: Feedback | undefined): Feedback {
+  const { [PLAN_STEP]: _plan, ...ran } = session.steps;
+  session.goal!.earlier.push({ plan, spec, replacedBecause: asked, steps: ran });
+  const done: Record<string, DoneStep> = { ...(before?.done ?? {}) };
+  for (const step of spec.steps) {
+    const state = ran[step.id]!;
+    if (state.status === 'completed' && step.id !== asked.step) done[step.id] = { step, output: state.output };
+  }
+  return { ...asked, previous: spec, done };
 }
 
 /** One call of the planner activity, within the run's token budget; the plan step fails with a reason otherwise. */

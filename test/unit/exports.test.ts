@@ -86,6 +86,7 @@ const EXPECTED: Record<string, string[]> = {
     'policyVerdict',
     'temporalConfig',
     'temporalConfigFromEnv',
+    'workerConfigFromEnv',
     'toolCatalog',
   ],
   'trellis/spec': SPEC,

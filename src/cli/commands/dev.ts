@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { loadTools, UsageError } from '../io.js';
+import { temporalConfigFromEnv, workerConfigFromEnv } from '../../config.js';
+import { asUsageError, loadTools, UsageError } from '../io.js';
 
 export function registerDev(program: Command): void {
   program
@@ -15,7 +16,8 @@ export function registerDev(program: Command): void {
         import('../../temporal/index.js'),
         import('../../worker.js'),
       ]);
-      const module = opts.tools ?? process.env.TRELLIS_TOOLS;
+      const env = asUsageError(() => workerConfigFromEnv());
+      const module = opts.tools ?? env.toolsModule;
       const tools = module ? await loadTools(module) : [];
       const log = (line: string) => process.stderr.write(`${line}\n`);
       let server;
@@ -30,14 +32,14 @@ export function registerDev(program: Command): void {
         if (e instanceof TemporalCliError || e instanceof DevServerError) throw new UsageError(e.message);
         throw e;
       }
-      const logger = pino({ name: 'trellis-dev', level: process.env.TRELLIS_LOG_LEVEL ?? 'info' });
+      const logger = pino({ name: 'trellis-dev', level: env.logLevel });
       try {
         const { worker, close } = await createTrellisWorker({ tools, logger, temporal: { address: server.address, namespace: server.namespace } });
         process.stdout.write(
           [
             `Temporal dev server: ${server.address} (state in ${server.dbFile})`,
             ...(server.uiUrl ? [`Temporal UI: ${server.uiUrl}`] : []),
-            `Worker on task queue ${process.env.TRELLIS_TASK_QUEUE || 'trellis'} with tools: ${tools.map((t) => t.name).join(', ') || 'none'}`,
+            `Worker on task queue ${temporalConfigFromEnv().taskQueue} with tools: ${tools.map((t) => t.name).join(', ') || 'none'}`,
             `In another shell: TEMPORAL_ADDRESS=${server.address} trellis run SPEC --wait`,
             'Stop with Ctrl-C.',
           ].join('\n') + '\n',

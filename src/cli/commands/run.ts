@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import type { TrellisClient } from '../../client/index.js';
 import { TrellisRunError } from '../../client/errors.js';
-import { formatProblem, validateSpecText } from '../../spec/index.js';
+import { formatProblem } from '../../spec/index.js';
 import { inputProblems } from '../../spec/input.js';
 import type { Budget } from '../../spec/schema.js';
 import { exitFor, parseInput, withClient, WorkFailed } from '../client.js';
-import { EXIT, loadCatalog, loadLibrary, printProblems, readSpecFile, requireGoal, UsageError } from '../io.js';
+import { EXIT, printProblems, requireGoal, UsageError, validateFile } from '../io.js';
 
 interface RunOpts {
   input?: string;
@@ -51,9 +51,7 @@ export function registerRun(program: Command): void {
         const goal = opts.goal;
         start = (client) => client.startGoal(goal, { ...common, ...(input !== undefined && { input }), ...(opts.review && { review: true }) });
       } else {
-        const [text, tools] = await Promise.all([readSpecFile(file!), loadCatalog(opts.tools)]);
-        const specs = await loadLibrary(opts.specs, tools);
-        const valid = validateSpecText(text, { filename: file!, ...(tools ? { tools } : {}), ...(specs ? { specs } : {}) });
+        const { result: valid, tools } = await validateFile(file!, opts.tools, opts.specs);
         if (!valid.ok) {
           printProblems(valid.problems);
           process.exitCode = EXIT.failed;

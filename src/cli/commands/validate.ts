@@ -11,7 +11,7 @@ export function registerValidate(program: Command): void {
     .option('--json', 'print { "valid", "problems": [{ "path", "code", "message" }] }')
     .addHelpText('after', '\nExamples:\n  $ trellis validate examples/refund.json --tools examples/tools.ts\n  $ trellis validate spec.yaml --json')
     .action(async (file: string, opts: { tools?: string; specs?: string; json?: boolean }) => {
-      const result = await validateFile(file, opts.tools, opts.specs);
+      const { result } = await validateFile(file, opts.tools, opts.specs);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ valid: result.ok, problems: result.problems.map(problemJson) }, null, 2)}\n`);
       } else if (result.ok) {

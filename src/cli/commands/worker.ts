@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { loadTools, plannerConfig, plannerSchemaOption, readPromptFile, UsageError } from '../io.js';
+import { temporalConfigFromEnv, workerConfigFromEnv } from '../../config.js';
+import { asUsageError, loadTools, plannerConfig, plannerSchemaOption, readPromptFile, UsageError } from '../io.js';
 
 export function registerWorker(program: Command): void {
   program
@@ -16,7 +17,8 @@ export function registerWorker(program: Command): void {
         import('../../worker.js'),
         import('../model.js'),
       ]);
-      const module = opts.tools ?? process.env.TRELLIS_TOOLS;
+      const env = asUsageError(() => workerConfigFromEnv());
+      const module = opts.tools ?? env.toolsModule;
       const tools = module ? await loadTools(module) : [];
       modelConfig(); // a malformed OPENAI_BASE_URL is refused now, not at the first model call
       const planner = {
@@ -26,8 +28,8 @@ export function registerWorker(program: Command): void {
       };
       // Goal runs read the prompt at each plan; a file that cannot serve is refused now, not at the first goal.
       if (planner.promptFile !== undefined) await readPromptFile(planner.promptFile);
-      const logger = pino({ name: 'trellis-worker', level: process.env.TRELLIS_LOG_LEVEL ?? 'info' });
-      const maxCached = process.env.TRELLIS_MAX_CACHED_WORKFLOWS ? Number(process.env.TRELLIS_MAX_CACHED_WORKFLOWS) : undefined;
+      const logger = pino({ name: 'trellis-worker', level: env.logLevel });
+      const maxCached = env.maxCachedWorkflows;
       let handle;
       try {
         handle = await createTrellisWorker({
@@ -39,7 +41,7 @@ export function registerWorker(program: Command): void {
         });
       } catch (e) {
         throw new UsageError(
-          `cannot start the worker: ${(e as Error).message}. Is Temporal running at ${process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233'}? Start one with \`trellis dev\`.`,
+          `cannot start the worker: ${(e as Error).message}. Is Temporal running at ${temporalConfigFromEnv().address}? Start one with \`trellis dev\`.`,
         );
       }
       // The SDK shuts the worker down gracefully on SIGINT and SIGTERM: running activities finish or are cancelled.
