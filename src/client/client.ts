@@ -3,7 +3,6 @@
  * that already has a run starts nothing either), answer approvals, read a run's status (an ended run's from its
  * history, with no worker), list runs, cancel, wait for the result.
  */
-import { randomUUID } from 'node:crypto';
 import {
   Client,
   Connection,
@@ -12,53 +11,16 @@ import {
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import { connectionOptions, temporalConfig, type TemporalConfig } from '../config.js';
-import type { ApprovalResult, GoalArgs, GoalResult, RunArgs, RunOptions, RunResult, RunView } from '../engine/messages.js';
+import type { ApprovalResult, GoalResult, RunResult, RunView } from '../engine/messages.js';
 import type { RunStatus } from '../engine/state.js';
-import type { ToolCatalog } from '../spec/catalog.js';
-import { describe } from '../spec/describe.js';
-import { nonFiniteNumbers } from '../spec/parse.js';
-import { compareProblems, formatProblem, problem, type PathSegment } from '../spec/problems.js';
-import { inputProblems } from '../spec/input.js';
-import type { Budget, Spec } from '../spec/schema.js';
-import { validateSpec } from '../spec/validate/index.js';
 import { hasStatusAttribute, STATUS_SEARCH_ATTRIBUTE } from '../temporal/status-attribute.js';
 import { decideUpdate, GOAL_WORKFLOW_TYPE, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions.js';
 import { baseView, endedRunView, refusalOf, runError, statusOf, TEMPORAL_STATUS } from './ended-run.js';
 import { TrellisClientError } from './errors.js';
 import { RunHandle, type Answer } from './handle.js';
-import { slug } from './run-id.js';
+import { goalStart, specStart, type StartGoalOptions, type StartOptions, type WorkflowStart } from './start-args.js';
 
 export { STATUS_SEARCH_ATTRIBUTE };
-
-/** How start runs a spec: its input, its id, the catalog to validate with, and the run's options. */
-export interface StartOptions {
-  /** The run input, checked against the spec's input schema before anything starts. Default null. */
-  input?: unknown;
-  /** The run id (the Temporal workflow id). Default: the spec's name and a random suffix. An id that has a run is refused (RUN_EXISTS). */
-  id?: string;
-  /** With a catalog the validation also checks tools and types. */
-  tools?: ToolCatalog;
-  /** How many steps that call activities or start child runs run at once. Default 8. */
-  maxParallel?: number;
-  /** Caps for this run (with the spec's own budget, the smaller of each applies). */
-  budget?: Budget;
-}
-
-/** How startGoal runs a goal: its input, its id, the plan's review, and the run's options. */
-export interface StartGoalOptions {
-  /** The run input: shown to the planner, and checked (by the worker) against the plan's input schema. */
-  input?: unknown;
-  /** The run id. Default: "goal-" and a random suffix. */
-  id?: string;
-  /** Wait for a person to approve the plan (the step "plan") before any step runs. */
-  review?: boolean;
-  /** Plans in all when people deny with a comment. Default 3. */
-  maxPlans?: number;
-  /** How many steps of the plan that call activities or start child runs run at once. Default 8. */
-  maxParallel?: number;
-  /** Caps for the whole run, planning included. */
-  budget?: Budget;
-}
 
 /** One run, as list gives it. */
 export interface RunSummary {
@@ -146,20 +108,9 @@ export class TrellisClient {
    * ```
    */
   async start(spec: unknown, options: StartOptions = {}): Promise<RunHandle> {
-    const valid = validateSpec(spec, options.tools ? { tools: options.tools } : {});
-    if (!valid.ok) {
-      throw new TrellisClientError('SPEC_INVALID', `invalid spec:\n${valid.problems.map(formatProblem).join('\n')}`, valid.problems);
-    }
-    const input = options.input ?? null;
-    checkInput(valid.spec, input);
-    const runId = options.id ?? `${slug(valid.spec.name)}-${randomUUID().slice(0, 8)}`;
-    const args: RunArgs = { spec: valid.spec, input, ...optionsArg(options) };
-    await this.startWorkflow(WORKFLOW_TYPE, runId, args, {
-      name: valid.spec.name,
-      summary: `${valid.spec.name}${valid.spec.description ? `: ${valid.spec.description}` : ''}`,
-      details: `**Input**\n\n\`\`\`json\n${JSON.stringify(input, null, 2).slice(0, 4000)}\n\`\`\`\n\n**Steps**: ${valid.spec.steps.map((s) => `${s.id} (${s.kind})`).join(', ')}`,
-    });
-    return this.getHandle(runId);
+    const start = specStart(spec, options);
+    await this.startWorkflow(WORKFLOW_TYPE, start);
+    return this.getHandle(start.runId);
   }
 
   /**
@@ -177,26 +128,12 @@ export class TrellisClient {
    * ```
    */
   async startGoal(goal: string, options: StartGoalOptions = {}): Promise<RunHandle<GoalResult>> {
-    if (goal.trim() === '') throw new TrellisClientError('SPEC_INVALID', 'the goal is empty: say what the run should achieve');
-    // The plan's own input schema is checked by the planner; what no JSON can carry is refused now.
-    if (options.input !== undefined) checkInput(undefined, options.input);
-    const runId = options.id ?? `goal-${randomUUID().slice(0, 8)}`;
-    const args: GoalArgs = {
-      goal,
-      ...(options.input !== undefined && { input: options.input }),
-      ...(options.review && { review: true }),
-      ...(options.maxPlans !== undefined && { maxPlans: options.maxPlans }),
-      ...optionsArg(options),
-    };
-    await this.startWorkflow(GOAL_WORKFLOW_TYPE, runId, args, {
-      name: `goal: ${goal}`.slice(0, 200),
-      summary: `goal: ${goal}`,
-      details: `**Goal**\n\n${goal}\n\n**Input**\n\n\`\`\`json\n${JSON.stringify(options.input ?? null, null, 2).slice(0, 4000)}\n\`\`\`${options.review ? '\n\nThe plan waits for a review (step `plan`).' : ''}`,
-    });
-    return this.getHandle<GoalResult>(runId);
+    const start = goalStart(goal, options);
+    await this.startWorkflow(GOAL_WORKFLOW_TYPE, start);
+    return this.getHandle<GoalResult>(start.runId);
   }
 
-  private async startWorkflow(type: string, runId: string, args: RunArgs | GoalArgs, shown: { name: string; summary: string; details: string }) {
+  private async startWorkflow(type: string, { runId, args, shown }: WorkflowStart) {
     const hasAttribute = await this.hasStatusAttribute();
     try {
       await this.temporal.workflow.start(type, {
@@ -404,25 +341,4 @@ export class TrellisClient {
     if (name === 'WorkflowNotFoundError') return new TrellisClientError('RUN_NOT_FOUND', `no run "${runId}"`);
     return e;
   }
-}
-
-function optionsArg(options: { maxParallel?: number; budget?: Budget }): { options?: RunOptions } {
-  const o: RunOptions = {
-    ...(options.maxParallel !== undefined && { maxParallel: options.maxParallel }),
-    ...(options.budget !== undefined && { budget: options.budget }),
-  };
-  return Object.keys(o).length > 0 ? { options: o } : {};
-}
-
-function checkInput(spec: Spec | undefined, input: unknown): void {
-  // Infinity and NaN would travel as null: they are not JSON.
-  const problems = [
-    ...nonFiniteNumbers(input).map((p) => problem('TYPE', ['input', ...p], `${describe(pathValue(input, p))}: not a number JSON can hold`)),
-    ...(spec ? inputProblems(spec.input, input) : []),
-  ].sort(compareProblems);
-  if (problems.length > 0) throw new TrellisClientError('INPUT_INVALID', `invalid input:\n${problems.map(formatProblem).join('\n')}`, problems);
-}
-
-function pathValue(value: unknown, path: PathSegment[]): unknown {
-  return path.reduce<unknown>((v, key) => (v as Record<PathSegment, unknown>)[key], value);
 }

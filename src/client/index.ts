@@ -7,7 +7,8 @@
  *   const run = await trellis.start(spec, { input: { orderId: 'A-1004' } });
  *   const { output } = await run.result();
  */
-export { TrellisClient, STATUS_SEARCH_ATTRIBUTE, type RunSummary, type StartGoalOptions, type StartOptions } from './client.js';
+export { TrellisClient, STATUS_SEARCH_ATTRIBUTE, type RunSummary } from './client.js';
+export type { StartGoalOptions, StartOptions } from './start-args.js';
 export { RunHandle, type Answer } from './handle.js';
 export { TrellisClientError, TrellisRunError, type ClientErrorCode, type RunErrorCode } from './errors.js';
 export { TrellisError } from '../errors.js';
