@@ -85,27 +85,25 @@ export default async function run() {
       bundleWorkflows(),
       bundleWorkflowCode({ workflowsPath: HANDWRITTEN, logger: quietLogger }),
     ]);
-    const { worker: trellisWorker } = await createTrellisWorker({
-      tools: TOOLS,
-      temporal: { address: server.address, namespace: server.namespace, taskQueue: trellisQueue },
-      connection,
-      workflowBundle: trellisBundle,
-      logger: pino({ level: 'warn' }),
-    });
+    const trellisOn = async (taskQueue, workerOptions) =>
+      (
+        await createTrellisWorker({
+          tools: TOOLS,
+          temporal: { address: server.address, namespace: server.namespace, taskQueue },
+          connection,
+          workflowBundle: trellisBundle,
+          logger: pino({ level: 'warn' }),
+          ...(workerOptions && { workerOptions }),
+        })
+      ).worker;
+    const trellisWorker = await trellisOn(trellisQueue);
     // The interpreter again, on a worker whose checkRun trusts the argument: what the check costs a run's start.
     const worker = { limits: limitsFromEnv(), statusSearchAttribute: STATUS };
     const activities = createActivities({ tools: TOOLS, llm: createLlmClient({ model: 'none' }), model: 'none', worker });
-    const { worker: uncheckedWorker } = await createTrellisWorker({
-      tools: TOOLS,
-      temporal: { address: server.address, namespace: server.namespace, taskQueue: uncheckedQueue },
-      connection,
-      workflowBundle: trellisBundle,
-      logger: pino({ level: 'warn' }),
-      workerOptions: {
-        activities: {
-          ...activities,
-          checkRun: async (args) => ({ ok: true, toolInfo: await activities.describeTools(toolsUsed(args.spec)), library: {}, worker }),
-        },
+    const uncheckedWorker = await trellisOn(uncheckedQueue, {
+      activities: {
+        ...activities,
+        checkRun: async (args) => ({ ok: true, toolInfo: await activities.describeTools(toolsUsed(args.spec)), library: {}, worker }),
       },
     });
     // The same activities, made the same way, under a hand-written workflow; default options on both workers.
