@@ -6,6 +6,7 @@
  * The model's settings are in src/llm/client.ts, the planner's in src/planner/config.ts.
  */
 import type { PayloadLimits } from './engine/messages.js';
+import { MIN_DECISION_KEY_LENGTH } from './engine/decision-signature.js';
 import { DEFAULT_PAYLOAD_LIMITS, TEMPORAL_LIMITS } from './engine/payload.js';
 import { TrellisError } from './errors.js';
 /** Where Temporal is and which task queue Trellis uses: temporalConfigFromEnv reads it, a client or a worker overrides fields. */
@@ -45,6 +46,11 @@ export const WORKER_ENV = [
   'TRELLIS_MAX_HISTORY_BYTES',
   'TRELLIS_MAX_HISTORY_EVENTS',
   'TRELLIS_LOG_LEVEL',
+  'TRELLIS_DECISION_KEY',
+  'TRELLIS_WEBHOOKS',
+  'TRELLIS_WEBHOOK_SECRET',
+  'TRELLIS_PUBLIC_URL',
+  'TRELLIS_TEMPORAL_UI_URL',
   'OPENAI_BASE_URL',
   'OPENAI_API_KEY',
   'TRELLIS_MODEL',
@@ -106,6 +112,26 @@ export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): PayloadLimi
     historyBytes: read('TRELLIS_MAX_HISTORY_BYTES', DEFAULT_PAYLOAD_LIMITS.historyBytes, TEMPORAL_LIMITS.historyBytes, 64 * 1024),
     historyEvents: read('TRELLIS_MAX_HISTORY_EVENTS', DEFAULT_PAYLOAD_LIMITS.historyEvents, TEMPORAL_LIMITS.historyEvents, 100),
   };
+}
+
+/**
+ * TRELLIS_DECISION_KEY: the secret that signs people's answers (`trellis serve`, a client given it) and that the
+ * worker checks them with; undefined when unset. Throws ConfigError for a key shorter than 32 characters.
+ */
+export function decisionKeyFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const key = env.TRELLIS_DECISION_KEY;
+  if (key === undefined || key === '') return undefined;
+  checkDecisionKey(key, 'TRELLIS_DECISION_KEY');
+  return key;
+}
+
+/** Throws ConfigError when `key` is too short to be a secret; `where` names it in the message. */
+export function checkDecisionKey(key: string, where: string): void {
+  if (key.length < MIN_DECISION_KEY_LENGTH) {
+    throw new ConfigError(
+      `${where} must be at least ${MIN_DECISION_KEY_LENGTH} characters (a random secret, for example \`openssl rand -hex 32\`), got ${key.length}`,
+    );
+  }
 }
 
 /** The worker's own settings, as `trellis worker`, `trellis dev` and createTrellisWorker read them. */

@@ -14,10 +14,20 @@ import { pino, type Logger } from 'pino';
 import { createActivities } from './activities/index.js';
 import { DEFAULT_SPECS_DIR } from './library/saved-specs.js';
 import { payloadLimitInterceptor } from './activities/payload-limit.js';
-import { connectionOptions, limitsFromEnv, temporalConfig, workerConfigFromEnv, type TemporalConfig } from './config.js';
+import {
+  checkDecisionKey,
+  connectionOptions,
+  decisionKeyFromEnv,
+  limitsFromEnv,
+  temporalConfig,
+  workerConfigFromEnv,
+  type TemporalConfig,
+} from './config.js';
 import type { PayloadLimits } from './engine/messages.js';
 import { createLlmClient, llmConfigFromEnv, type LlmConfig } from './llm/client.js';
+import { notifyConfigFromEnv, type NotifyConfig } from './notify/config.js';
 import { plannerConfigFromEnv, type PlannerConfig } from './planner/config.js';
+import { DECISION_KEY_GLOBAL } from './workflows/decision-key.js';
 import { ensureStatusAttribute, STATUS_SEARCH_ATTRIBUTE } from './temporal/status-attribute.js';
 import type { Tool } from './tools/define.js';
 
@@ -49,6 +59,13 @@ export interface TrellisWorkerOptions {
   planner?: PlannerConfig;
   /** Payload and history limits. Default: TRELLIS_MAX_PAYLOAD_BYTES, TRELLIS_MAX_HISTORY_BYTES, TRELLIS_MAX_HISTORY_EVENTS. */
   limits?: Partial<PayloadLimits>;
+  /**
+   * The secret people's answers must be signed with; unsigned or forged answers are then refused. Default:
+   * TRELLIS_DECISION_KEY (unset: answers are taken as their `by` says).
+   */
+  decisionKey?: string;
+  /** Where notifications go (webhooks, links). Default: TRELLIS_WEBHOOKS, TRELLIS_WEBHOOK_SECRET, TRELLIS_PUBLIC_URL. */
+  notify?: NotifyConfig;
   /** Other Temporal worker options, for those who know they want them. */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -96,18 +113,26 @@ export async function createTrellisWorker(
     logger.warn('could not register the TrellisStatus search attribute; `trellis list --status` needs it (create it as a Keyword attribute)');
   }
   const limits = { ...limitsFromEnv(), ...options.limits };
+  const decisionKey = options.decisionKey ?? decisionKeyFromEnv();
+  if (options.decisionKey !== undefined) checkDecisionKey(options.decisionKey, 'decisionKey');
+  const notify = options.notify ?? notifyConfigFromEnv();
   const worker = await Worker.create({
     connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
-    workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
+    workflowBundle: withDecisionKey(options.workflowBundle ?? (await bundleWorkflows()), decisionKey),
     activities: createActivities({
       tools: options.tools,
       llm: createLlmClient(llmConfig),
       model: llmConfig.model,
       ...(specsDir !== undefined && { specsDir }),
       planner,
-      worker: { limits, ...(hasStatusAttribute && { statusSearchAttribute: STATUS_SEARCH_ATTRIBUTE }) },
+      notify,
+      worker: {
+        limits,
+        ...(hasStatusAttribute && { statusSearchAttribute: STATUS_SEARCH_ATTRIBUTE }),
+        ...(notify.targets.length > 0 && { notify: true }),
+      },
     }),
     interceptors: { activity: [payloadLimitInterceptor(limits.payloadBytes)] },
     ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
@@ -122,6 +147,8 @@ export async function createTrellisWorker(
       model: llmConfig.model,
       specs: specsDir ?? DEFAULT_SPECS_DIR,
       limits,
+      signedAnswers: decisionKey !== undefined,
+      webhooks: notify.targets.map((t) => t.name),
     },
     'worker ready',
   );
@@ -132,6 +159,16 @@ export async function createTrellisWorker(
       if (ownConnection) await connection.close();
     },
   };
+}
+
+/**
+ * The bundle with the decision key defined on the sandbox's global object before any workflow code runs: the workflow
+ * checks signatures with it, and it never enters a run's history. On the bundle's first line, so its source map holds.
+ */
+function withDecisionKey(bundle: { code: string }, key: string | undefined): { code: string } {
+  if (key === undefined) return bundle;
+  const define = `Object.defineProperty(globalThis,${JSON.stringify(DECISION_KEY_GLOBAL)},{value:${JSON.stringify(key)},enumerable:false});`;
+  return { code: define + bundle.code };
 }
 
 /**

@@ -13,6 +13,8 @@ import { createPeopleActivities } from './people.js';
 import { createPlannerActivities } from './planner.js';
 import { createSpecActivities } from './specs.js';
 import { createToolActivities } from './tools.js';
+import { createNotifyActivities } from '../notify/activity.js';
+import type { NotifyConfig } from '../notify/config.js';
 
 /** What the activities are made of. Unlike createTrellisWorker, nothing here is read from the environment. */
 export interface ActivityDeps {
@@ -28,6 +30,8 @@ export interface ActivityDeps {
   planner?: PlannerConfig;
   /** What runs learn of this worker before their first step: its limits, the status search attribute. */
   worker?: WorkerFacts;
+  /** Where notifications go; none by default (runs send them only when `worker.notify` is set). */
+  notify?: NotifyConfig;
 }
 
 /**
@@ -45,6 +49,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSpecActivities(specsDir, catalog),
     ...createPlannerActivities(deps.llm, deps.model, catalog, deps.planner, specsDir),
     ...createPeopleActivities(),
+    ...createNotifyActivities(deps.notify ?? NO_NOTIFY),
     ...createCheckActivities({
       catalog,
       worker: deps.worker ?? { limits: DEFAULT_PAYLOAD_LIMITS },
@@ -53,6 +58,8 @@ export function createActivities(deps: ActivityDeps) {
     }),
   };
 }
+
+const NO_NOTIFY: NotifyConfig = { targets: [], links: { publicUrl: '', temporalUiUrl: '', namespace: 'default' } };
 
 export {
   createAgentActivities,

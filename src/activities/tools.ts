@@ -29,6 +29,7 @@ export function createToolActivities(tools: readonly Tool[]) {
               approval: approvalSetting(t),
               ...(t.timeout !== undefined && { timeout: t.timeout }),
               ...(t.retry !== undefined && { retry: t.retry }),
+              ...(t.approvers !== undefined && { approvers: [...t.approvers] }),
             },
           ];
         }),

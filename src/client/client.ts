@@ -10,17 +10,24 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
-import { connectionOptions, temporalConfig, type TemporalConfig } from '../config.js';
-import type { ApprovalResult, GoalResult, RunResult, RunView } from '../engine/messages.js';
+import { checkDecisionKey, connectionOptions, decisionKeyFromEnv, temporalConfig, type TemporalConfig } from '../config.js';
+import { signDecision } from '../engine/decision-signature.js';
+import type { ApprovalDecision, ApprovalResult, GoalResult, RunEvents, RunResult, RunView } from '../engine/messages.js';
 import type { RunStatus } from '../engine/state.js';
 import { hasStatusAttribute, STATUS_SEARCH_ATTRIBUTE } from '../temporal/status-attribute.js';
-import { decideUpdate, GOAL_WORKFLOW_TYPE, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions.js';
+import { decideUpdate, eventsQuery, GOAL_WORKFLOW_TYPE, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions.js';
 import { baseView, endedRunView, refusalOf, runError, statusOf, TEMPORAL_STATUS } from './ended-run.js';
 import { TrellisClientError } from './errors.js';
 import { RunHandle, type Answer } from './handle.js';
 import { goalStart, specStart, type StartGoalOptions, type StartOptions, type WorkflowStart } from './start-args.js';
 
 export { STATUS_SEARCH_ATTRIBUTE };
+
+/** How the client answers: beside where Temporal is (TemporalConfig). */
+export interface ClientOptions {
+  /** Signs every answer with this key (at least 32 characters), as a worker with TRELLIS_DECISION_KEY requires. Default: TRELLIS_DECISION_KEY. */
+  decisionKey?: string;
+}
 
 /** One run, as list gives it. */
 export interface RunSummary {
@@ -50,20 +57,24 @@ export class TrellisClient {
     /** The settings it connected with: the environment's, overridden by connect's argument. */
     readonly config: TemporalConfig,
     private readonly connection: Connection,
+    private readonly decisionKey: string | undefined,
   ) {}
 
   /**
    * Connects with settings from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS,
-   * TRELLIS_TASK_QUEUE), overridden by `config`. Gives up after 5 s.
+   * TRELLIS_TASK_QUEUE), overridden by `config`. Gives up after 5 s. With a decision key (`options.decisionKey`, else
+   * TRELLIS_DECISION_KEY) it signs every answer it sends, as a worker with that key requires.
    *
-   * @throws {TrellisClientError} NO_CONNECTION when Temporal cannot be reached.
+   * @throws {TrellisClientError} NO_CONNECTION when Temporal cannot be reached; {@link ConfigError} for a short key.
    * @example
    * ```ts
    * const trellis = await TrellisClient.connect({ address: 'temporal.internal:7233', taskQueue: 'support' });
    * ```
    */
-  static async connect(config: Partial<TemporalConfig> = {}): Promise<TrellisClient> {
+  static async connect(config: Partial<TemporalConfig> = {}, options: ClientOptions = {}): Promise<TrellisClient> {
     const full = temporalConfig(config);
+    if (options.decisionKey !== undefined) checkDecisionKey(options.decisionKey, 'decisionKey');
+    const decisionKey = options.decisionKey ?? decisionKeyFromEnv();
     let connection: Connection;
     try {
       connection = await Connection.connect({ ...connectionOptions(full), connectTimeout: 5_000 });
@@ -73,7 +84,7 @@ export class TrellisClient {
         `cannot reach Temporal at ${full.address}: ${(e as Error).message}. Start one with \`trellis dev\` (or \`npm run temporal\`), or set TEMPORAL_ADDRESS.`,
       );
     }
-    return new TrellisClient(new Client({ connection, namespace: full.namespace }), full, connection);
+    return new TrellisClient(new Client({ connection, namespace: full.namespace }), full, connection, decisionKey);
   }
 
   /** Closes the connection; the client and its handles cannot be used after it. */
@@ -201,7 +212,7 @@ export class TrellisClient {
   private async decide(runId: string, step: string, approved: boolean, answer: Answer): Promise<ApprovalResult> {
     const handle = this.temporal.workflow.getHandle(runId);
     try {
-      return await handle.executeUpdate(decideUpdate, { args: [{ step, approved, ...answer }] });
+      return await handle.executeUpdate(decideUpdate, { args: [this.signed(runId, { step, approved, ...answer })] });
     } catch (e) {
       if (e instanceof WorkflowUpdateFailedError) {
         const refusal = refusalOf(e.cause);
@@ -214,6 +225,57 @@ export class TrellisClient {
       );
       if (ended) throw new TrellisClientError('APPROVAL_REFUSED', `the run has ended (${ended}): step "${step}" takes no answer`, [], 'not_waiting');
       throw this.notFound(e, runId);
+    }
+  }
+
+  /** The answer, signed when this client holds a decision key (an answer without `by` stays unsigned: it is refused anyway). */
+  private signed(runId: string, d: ApprovalDecision): ApprovalDecision {
+    if (this.decisionKey === undefined || d.by === undefined) return d;
+    const at = new Date().toISOString();
+    const fields = {
+      run: runId,
+      step: d.step,
+      approved: d.approved,
+      by: d.by,
+      comment: d.comment ?? null,
+      at,
+      ...(d.groups && { groups: d.groups }),
+    };
+    return { ...d, at, signature: signDecision(this.decisionKey, fields) };
+  }
+
+  /**
+   * The run's events after `after` (a seq; default 0): steps started, completed, failed, waiting and decided, and
+   * the run's end, at most 500 at a time (`next` is where to go on). A run that has ended with no worker to answer
+   * gives its end only.
+   *
+   * @throws {TrellisClientError} RUN_NOT_FOUND.
+   * @example
+   * ```ts
+   * let after = 0;
+   * for (;;) { const { events, next, ended } = await trellis.events(runId, after); after = next; if (ended) break; }
+   * ```
+   */
+  async events(runId: string, after = 0): Promise<RunEvents> {
+    const handle = this.temporal.workflow.getHandle(runId);
+    let described: WorkflowExecutionDescription;
+    try {
+      described = await handle.describe();
+    } catch (e) {
+      throw this.notFound(e, runId);
+    }
+    try {
+      return await this.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(eventsQuery, { after }));
+    } catch (e) {
+      if (described.status.name === 'RUNNING')
+        throw new TrellisClientError('NO_WORKER', `no worker answered the events query of ${runId}: ${(e as Error).message}`);
+      const view = await this.status(runId);
+      const at = (described.closeTime ?? new Date()).toISOString();
+      return {
+        events: [{ seq: after + 1, type: 'run.ended', at, data: { status: view.status, ...(view.error !== undefined && { error: view.error }) } }],
+        next: after + 1,
+        ended: true,
+      };
     }
   }
 

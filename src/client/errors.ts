@@ -14,6 +14,7 @@ export type ClientErrorCode =
   | 'RUN_NOT_FOUND' // no run has this id
   | 'APPROVAL_REFUSED' // an answer was refused; `refusal` says why (not_waiting, already_decided, ...)
   | 'NO_CONNECTION' // Temporal could not be reached
+  | 'NO_WORKER' // a running run's query had no worker to answer it
   | 'LIST_UNSUPPORTED'; // list by running or waiting on a server without the TrellisStatus search attribute
 
 /** What TrellisClient throws when it refuses a call or cannot make it: switch on `code`. */

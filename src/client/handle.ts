@@ -8,6 +8,8 @@ export interface Answer {
   by?: string;
   /** Why (at most 4,000 characters), kept with the answer. A denial with a comment asks a goal run for a new plan. */
   comment?: string;
+  /** The answerer's groups (as a verified token says): `group:NAME` in the step's approvers lets them answer. */
+  groups?: string[];
 }
 
 /** A run, as Temporal's WorkflowHandle is a workflow: what a service does with the run it started. */

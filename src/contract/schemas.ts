@@ -70,6 +70,29 @@ export const DecisionSchema = z
       .nullable()
       .optional()
       .meta({ description: 'kept with the answer; a denial with a comment asks a goal run for a new plan' }),
+    groups: z
+      .array(z.string().min(1).max(DECISION_LIMITS.group))
+      .max(DECISION_LIMITS.groups)
+      .nullable()
+      .optional()
+      .meta({ description: "the answerer's groups: group:NAME in the step's approvers lets them answer" }),
+    at: z
+      .string()
+      .max(DECISION_LIMITS.at)
+      .refine((t) => Number.isFinite(Date.parse(t)))
+      .nullable()
+      .optional()
+      .meta({ description: 'when the answer was signed, ISO 8601 (required with a signature)' }),
+    signature: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .nullable()
+      .optional()
+      .meta({
+        description:
+          'HMAC-SHA256, hex, with the decision key over the canonical JSON of run, step, approved, by, comment, at (and groups when given); ' +
+          'required when the worker has TRELLIS_DECISION_KEY',
+      }),
   })
   .meta({ title: 'decision', description: 'The argument of the decide update and of the approve signal.' });
 
@@ -104,8 +127,10 @@ const PendingSchema = z.strictObject({
   step: z.string(),
   title: z.string(),
   details: z.string().optional().meta({ description: "what is asked: a gated tool's args as JSON, an approval's details, a plan's steps" }),
-  approvers: z.array(z.string()).optional(),
+  args: z.record(z.string(), z.unknown()).optional().meta({ description: "a policy gate's tool args" }),
+  approvers: z.array(z.string()).optional().meta({ description: 'who may answer, by name or as group:NAME; anyone when absent' }),
   deadline: z.string().optional().meta({ description: 'when the timeout answers, ISO 8601' }),
+  askedAt: z.string().optional().meta({ description: 'when the wait began, ISO 8601' }),
   source: z.enum(['approval', 'policy', 'plan']),
 });
 

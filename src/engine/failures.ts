@@ -42,6 +42,8 @@ export const FAILURES = {
   TrellisAgentTooLong: { code: 'AGENT_TOO_LONG', about: "an agent step's conversation grew past its limit" },
   TrellisAgentMaxTurns: { code: 'AGENT_MAX_TURNS', about: 'an agent step did not finish within maxTurns' },
   TrellisCallTooDeep: { code: 'CALL_TOO_DEEP', about: 'call steps nest more than 5 deep' },
+  // A notification that some webhook did not take yet: the notify activity's failure, retried; it never fails a run.
+  TrellisNotifyFailed: { code: 'NOTIFY_FAILED', about: 'a webhook did not take a notification (retried; never fails the run)' },
 } as const;
 
 /** A Trellis ApplicationFailure type (`TrellisStepFailed`, ...), as any Temporal client sees it. */

@@ -31,6 +31,8 @@ export interface WorkerFacts {
   /** The Keyword search attribute that mirrors the run status; absent when the server does not have it. */
   statusSearchAttribute?: string;
   limits: PayloadLimits;
+  /** The worker has webhooks (TRELLIS_WEBHOOKS): the run sends its notifications through the notify activity. */
+  notify?: boolean;
 }
 
 /** Limits Trellis meets before Temporal's own (2 MB a payload, 50 MB and 51,200 events a history). */
@@ -161,6 +163,12 @@ export interface ApprovalDecision {
   by?: string;
   /** Kept with the answer. A denial with a comment asks a goal run for a new plan. */
   comment?: string;
+  /** The answerer's groups (from their token): `group:NAME` in approvers lets them answer. */
+  groups?: string[];
+  /** When it was signed, ISO 8601; with `signature`, required by a worker that has a decision key. */
+  at?: string;
+  /** HMAC-SHA256 (hex) of the answer with the decision key (src/engine/decision-signature.ts). */
+  signature?: string;
 }
 
 /** The output of an approval step. A denial is an answer too. */
@@ -181,10 +189,14 @@ export interface PendingApproval {
   title: string;
   /** What is asked, for the person: a gated tool's args as JSON, an approval's details, a plan's steps. */
   details?: string;
-  /** Who may answer (`by`); anyone when absent. */
+  /** A policy gate's tool args, as the tool would get them. */
+  args?: Record<string, unknown>;
+  /** Who may answer (`by`), by name or as `group:NAME`; anyone when absent. */
   approvers?: string[];
   /** When the timeout answers, as an ISO timestamp. */
   deadline?: string;
+  /** When the wait began, as an ISO timestamp. */
+  askedAt?: string;
   /**
    * 'approval': an approval step; 'policy': the gate a tool's policy put in front of a tool step (or a tool call
    * of an agent step, addressed by the agent step's id); 'plan': a goal run's plan, waiting for review.
@@ -313,4 +325,61 @@ export interface AgentTurnResult {
 }
 
 /** What the workflow learns of the worker's tools before it starts: defaults and policy, by tool name. */
-export type ToolInfo = Record<string, { timeout?: string; retry?: Retry; approval: 'never' | 'required' | 'conditional' }>;
+export type ToolInfo = Record<
+  string,
+  {
+    timeout?: string;
+    retry?: Retry;
+    approval: 'never' | 'required' | 'conditional';
+    /** Who may answer the tool's policy gate (the tool definition's `approvers`); anyone when absent. */
+    approvers?: string[];
+  }
+>;
+
+/** What a run's event stream names: a step's progress, a person's wait and answer, the run's end. */
+export type RunEventType = 'step.started' | 'step.completed' | 'step.failed' | 'step.waiting' | 'step.decided' | 'run.ended';
+
+/** One event of a run, as the events query answers it and `trellis serve` streams it (Server-Sent Events). */
+export interface RunEvent {
+  /** From 1, one more for each event of the run; the same on every replay, so a reader resumes after the last it saw. */
+  seq: number;
+  type: RunEventType;
+  /** Workflow time, ISO 8601. */
+  at: string;
+  step?: string;
+  /**
+   * step.started: `{ kind }`; step.completed: `{ status }` (completed, or skipped after a denial); step.failed:
+   * `{ reason }`; step.waiting: the PendingApproval; step.decided: the ApprovalResult; run.ended: `{ status, error? }`.
+   */
+  data?: Record<string, unknown>;
+}
+
+/** The events query's answer: the events after the one asked for, at most 500 (fewer to fit the payload limit). */
+export interface RunEvents {
+  events: RunEvent[];
+  /** The seq to ask after next time (the last one given, or the one asked after when none). */
+  next: number;
+  /** The run has ended and `events` holds its last event. */
+  ended: boolean;
+}
+
+/**
+ * The notify activity's input: one notification, for the webhooks of the worker (TRELLIS_WEBHOOKS). The same event
+ * is given on every retry, so every delivery carries the same webhook-id and body.
+ */
+export interface NotifyEvent {
+  /** Unique per event, stable across retries and replays: the webhook-id. */
+  id: string;
+  type: 'run.waiting' | 'run.decided' | 'run.completed' | 'run.failed' | 'run.cancelled';
+  /** When it happened (workflow time, ISO 8601). */
+  at: string;
+  run: { id: string; name: string };
+  /** run.waiting and run.decided: the gate. */
+  pending?: PendingApproval;
+  /** run.waiting sent again, as a reminder (an approval step's `remind`). */
+  reminder?: boolean;
+  /** run.decided: the answer. */
+  decision?: ApprovalResult;
+  /** run.failed and run.cancelled: why. */
+  error?: string;
+}

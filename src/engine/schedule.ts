@@ -38,7 +38,15 @@ export type ResolvedLlm = { kind: 'llm'; prompt: string; system?: string; output
 export type ResolvedStep =
   | ResolvedTool
   | ResolvedLlm
-  | { kind: 'approval'; title: string; details?: string; timeoutMs?: number; onTimeout: 'deny' | 'approve' | 'fail'; approvers?: string[] }
+  | {
+      kind: 'approval';
+      title: string;
+      details?: string;
+      timeoutMs?: number;
+      remindMs?: number;
+      onTimeout: 'deny' | 'approve' | 'fail';
+      approvers?: string[];
+    }
   | { kind: 'wait'; durationMs: number }
   | (Omit<ResolvedLlm, 'kind'> & { kind: 'agent'; tools: string[]; maxTurns: number })
   | { kind: 'map'; items: Array<ResolvedTool | ResolvedLlm>; maxParallel: number; onItemError: 'fail' | 'continue' }
@@ -164,6 +172,7 @@ export function resolveStep(step: Step, scope: Scope, options?: EvaluateOptions)
         title: text(step.title),
         ...(step.details !== undefined && { details: text(step.details) }),
         ...(step.timeout !== undefined && { timeoutMs: parseDuration(step.timeout)! }),
+        ...(step.remind !== undefined && { remindMs: parseDuration(step.remind)! }),
         onTimeout: step.onTimeout ?? 'deny',
         ...(step.approvers !== undefined && { approvers: step.approvers }),
       };

@@ -84,7 +84,14 @@ export const ApprovalStepSchema = z.strictObject({
   onTimeout: z.enum(['deny', 'approve', 'fail']).optional().meta({
     description: 'what a timeout means: deny (default), approve, or fail the run',
   }),
-  approvers: z.array(z.string().min(1)).min(1).optional().meta({ description: 'who may answer; anyone when absent' }),
+  approvers: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .meta({ description: 'who may answer, by name or as group:NAME (anyone in the group); anyone when absent' }),
+  remind: duration.optional().meta({
+    description: "send run.waiting again (a reminder) after this long without an answer; shorter than the step's timeout",
+  }),
 });
 
 export const WaitStepSchema = z.strictObject({

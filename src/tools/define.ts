@@ -63,6 +63,11 @@ export interface ToolDefinition<I extends z.ZodType, O extends z.ZodType> {
    * else, a throw included, asks a person: policy fails closed).
    */
   approval?: 'required' | ((args: z.output<I>) => boolean);
+  /**
+   * Who may answer this tool's policy gate, by name or as `group:NAME`; anyone when absent. With a decision key on the
+   * worker, the names are the identities `trellis serve` verified.
+   */
+  approvers?: readonly string[];
   /** Defaults for steps that call this tool; a step's own retry and timeout win (its retry replaces this one whole). */
   retry?: ToolRetry;
   /** How long one attempt may take, as a duration (`'30s'`). Default 5m. */
@@ -125,6 +130,13 @@ export function defineTool<I extends z.ZodType, O extends z.ZodType>(definition:
   const approval = definition.approval;
   if (approval !== undefined && approval !== 'required' && typeof approval !== 'function') {
     throw new ToolDefinitionError(`${where}: approval must be 'required' or a function of the args`);
+  }
+  const approvers: unknown = definition.approvers;
+  if (approvers !== undefined) {
+    if (approval === undefined) throw new ToolDefinitionError(`${where}: approvers has no effect without approval`);
+    if (!Array.isArray(approvers) || approvers.length === 0 || approvers.some((a) => typeof a !== 'string' || a.trim() === '' || a.length > 200)) {
+      throw new ToolDefinitionError(`${where}: approvers must be a non-empty list of names (or group:NAME), each 1 to 200 characters`);
+    }
   }
   const durations = {
     timeout: definition.timeout,

@@ -3,7 +3,7 @@
  * sends and asks through them. docs/temporal-api.md describes them for clients in other languages.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApprovalDecision, ApprovalResult, RunView } from '../engine/messages.js';
+import type { ApprovalDecision, ApprovalResult, RunEvents, RunView } from '../engine/messages.js';
 
 /** The workflow type of a spec run: its one argument is a RunArgs (RunArgsSchema), its result a RunResult. */
 export const WORKFLOW_TYPE = 'trellisRun';
@@ -21,6 +21,12 @@ export const decideUpdate = defineUpdate<ApprovalResult, [ApprovalDecision]>('de
 
 /** The run's status view, answered by a worker while the run is open (TrellisClient.status reads an ended run from its history). */
 export const statusQuery = defineQuery<RunView>('status');
+
+/**
+ * The run's events after `after` (a seq, default 0): its steps' progress, waits and answers, its end. `trellis serve`
+ * streams them; the seqs are stable, so a reader resumes after the last it saw.
+ */
+export const eventsQuery = defineQuery<RunEvents, [{ after?: number }?]>('events');
 
 /** The memo field in which a cancelled run keeps its final view, so its status needs no worker. */
 export const FINAL_VIEW_MEMO = 'trellisView';

@@ -36,6 +36,7 @@ export async function executeStep(ctx: StepContext, resolved: ResolvedStep, libr
           ...(resolved.details !== undefined && { details: resolved.details }),
           ...(resolved.approvers !== undefined && { approvers: resolved.approvers }),
           ...(resolved.timeoutMs !== undefined && { deadline: new Date(workflowClockMs() + resolved.timeoutMs).toISOString() }),
+          ...(resolved.remindMs !== undefined && { remindMs: resolved.remindMs }),
           source: 'approval',
         },
         resolved.timeoutMs,

@@ -56,6 +56,7 @@ export async function trellisGoal(args: GoalArgs): Promise<GoalResult> {
         session.stopping = () => false;
         const planState = session.steps[PLAN_STEP]!;
         Object.assign(planState, { status: 'running', output: null });
+        session.event('step.started', PLAN_STEP, { kind: 'plan', plan: plans });
         wf.setCurrentDetails(`Planning: ${args.goal}`);
         spec = await makePlan(session, planner, args, plans, feedback);
         goal.spec = spec;
@@ -70,6 +71,7 @@ export async function trellisGoal(args: GoalArgs): Promise<GoalResult> {
         }
         planState.status = 'completed';
         if (!args.review) planState.output = { steps: spec.steps.length };
+        session.event('step.completed', PLAN_STEP, { status: 'completed', plan: plans, steps: spec.steps.length });
 
         const carried = carriedOver(spec, feedback?.done ?? {});
         const end = await runSpec({ session, spec, input: args.input, carried, stop: () => replan !== undefined && plans < maxPlans });
@@ -161,6 +163,7 @@ async function makePlan(
 
 function failPlan(session: RunSession, error: string, type: string, details?: unknown): never {
   Object.assign(session.steps[PLAN_STEP]!, { status: 'failed', reason: error });
+  session.event('step.failed', PLAN_STEP, { reason: error });
   session.error = error;
   throw wf.ApplicationFailure.nonRetryable(error, type, ...(details === undefined ? [] : [details]));
 }

@@ -112,8 +112,7 @@ class SpecRunner {
 
   /** Applies one decision; false when a budget stopped the run (no further decision applies). */
   private apply(d: Decision): boolean {
-    const state = this.steps[d.step]!;
-    if (d.type === 'skip') Object.assign(state, { status: 'skipped', reason: d.reason });
+    if (d.type === 'skip') this.skip(d.step, d.reason);
     else if (d.type === 'fail') this.fail(d.step, d.reason);
     else {
       try {
@@ -130,16 +129,20 @@ class SpecRunner {
   private start(id: string, resolved: Extract<Decision, { type: 'start' }>['resolved']): void {
     const state = this.steps[id]!;
     state.status = 'running';
+    this.session.event('step.started', id, { kind: resolved.kind });
     const slot = holdsSlot(resolved.kind);
     if (slot) this.slotsInUse++;
     this.inFlight++;
     // Not awaited, by design: steps run side by side; each records its own end and wakes the loop (session.version).
     void executeStep(this.context(id), resolved, this.library)
       .then(
-        (value) => Object.assign(state, { status: 'completed', output: value }),
+        (value) => {
+          Object.assign(state, { status: 'completed', output: value });
+          this.session.event('step.completed', id, { status: 'completed' });
+        },
         (e: unknown) => {
           // A denial is an answer, and a withdrawal is not the step's failure: either way it did not run to its end.
-          if (e instanceof GateDenied || e instanceof Withdrawn) Object.assign(state, { status: 'skipped', output: null, reason: e.message });
+          if (e instanceof GateDenied || e instanceof Withdrawn) this.skip(id, e.message);
           else if (!wf.isCancellation(e)) this.fail(id, e);
         },
       )
@@ -166,9 +169,15 @@ class SpecRunner {
     };
   }
 
+  private skip(id: string, reason: string): void {
+    Object.assign(this.steps[id]!, { status: 'skipped', output: null, reason });
+    this.session.event('step.completed', id, { status: 'skipped', reason });
+  }
+
   private fail(id: string, e: unknown): void {
     const reason = typeof e === 'string' ? e : describeError(e);
     Object.assign(this.steps[id]!, { status: 'failed', output: null, reason });
+    this.session.event('step.failed', id, { reason });
     const budget = e instanceof BudgetExceeded;
     if ((budget || (this.plan.steps.get(id)!.onError ?? 'fail') === 'fail') && !this.failure) this.failure = { step: id, reason, budget };
   }

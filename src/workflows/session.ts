@@ -6,15 +6,17 @@
  * same contract.
  */
 import * as wf from '@temporalio/workflow';
-import { readDecision, refusalFor, type Refusal } from '../engine/decision.js';
+import { readDecision, refusalFor, type AnswerContext, type Refusal } from '../engine/decision.js';
 import type {
   ApprovalDecision,
   ApprovalResult,
   EarlierPlan,
   GoalRecord,
+  NotifyEvent,
   PendingApproval,
   RefusedAnswer,
   RunOptions,
+  RunEventType,
   RunProblem,
   RunView,
   WorkerFacts,
@@ -29,7 +31,9 @@ import type { Budget, Spec } from '../spec/schema.js';
 import { oneLine } from '../spec/text.js';
 import { RunBudget } from './budget.js';
 import { refusedDetails, waitingDetails } from './current-details.js';
-import { approveSignal, decideUpdate, FINAL_VIEW_MEMO, statusQuery } from './definitions.js';
+import { workerDecisionKey } from './decision-key.js';
+import { approveSignal, decideUpdate, eventsQuery, FINAL_VIEW_MEMO, statusQuery } from './definitions.js';
+import { EventLog } from './run-events.js';
 import type { Activities } from './step-context.js';
 
 // Temporal replaces Date inside workflows with the deterministic workflow clock: this is replay-safe, and the one
@@ -40,6 +44,8 @@ export const workflowNow = (): string => new Date(workflowClockMs()).toISOString
 
 export interface Gate extends PendingApproval {
   decision?: ApprovalResult;
+  /** An approval step's `remind`: run.waiting is sent again after this long without an answer. */
+  remindMs?: number;
 }
 
 /** A person asked for a new plan: what had not started yet, or waited for a person, is withdrawn. */
@@ -84,6 +90,11 @@ export class RunSession {
   /** Gated calls of one step wait for a person one after the other (an agent may ask for several at once). */
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly people = wf.proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 3 } });
+  /** What the events query answers. */
+  readonly events = new EventLog();
+  /** Notifications not yet delivered; the run's end waits for them. */
+  private readonly sending = new Set<Promise<unknown>>();
+  private notified = 0;
 
   constructor(name: string) {
     this.name = name;
@@ -103,6 +114,7 @@ export class RunSession {
   /** The status query, the approve signal and the decide update. */
   install(): void {
     wf.setHandler(statusQuery, () => this.fittedView());
+    wf.setHandler(eventsQuery, (arg) => this.events.after(arg?.after, this.worker.limits.payloadBytes));
     wf.setHandler(approveSignal, (raw) => {
       const checked = this.check(raw);
       if ('refusal' in checked) this.recordRefusal(raw, checked.refusal);
@@ -210,6 +222,47 @@ export class RunSession {
       const { runId: _r, temporalRunId: _t, name: _n, status: _s, pending: _p, output: _o, ...kept } = this.fittedView(FINAL_VIEW_BYTES);
       wf.upsertMemo({ [FINAL_VIEW_MEMO]: kept });
     }
+    this.event('run.ended', undefined, { status, ...(status !== 'completed' && this.error !== undefined && { error: oneLine(this.error, 2000) }) });
+    this.notify({ type: `run.${status}`, ...(status !== 'completed' && this.error !== undefined && { error: oneLine(this.error, 2000) }) });
+  }
+
+  /** Records an event of the run (the events query, `trellis serve`'s stream). */
+  event(type: RunEventType, step?: string, data?: Record<string, unknown>): void {
+    this.events.add(type, workflowNow(), step, data);
+  }
+
+  /**
+   * Sends a notification through the notify activity when the worker has webhooks: retried by Temporal, never
+   * awaited here (a wait for a person starts at once), not cancelled with the run (a cancelled run still says so).
+   */
+  private notify(event: Omit<NotifyEvent, 'id' | 'at' | 'run'>): void {
+    if (!this.worker.notify) return;
+    const info = wf.workflowInfo();
+    // Temporal's run id is unique to this execution: the id is the same on every retry and replay, and no other event has it.
+    const full: NotifyEvent = {
+      id: `msg_${info.runId}_${++this.notified}`,
+      at: workflowNow(),
+      run: { id: info.workflowId, name: this.name },
+      ...event,
+    };
+    const sent = wf.CancellationScope.nonCancellable(() =>
+      this.people.notify.executeWithOptions(
+        {
+          startToCloseTimeout: '30s',
+          retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
+          summary: summary(`notify ${event.type}${event.pending ? `: ${event.pending.step}` : ''}`),
+        },
+        [full],
+      ),
+    ).catch(() => undefined);
+    this.sending.add(sent);
+    void sent.then(() => this.sending.delete(sent));
+  }
+
+  /** Waits until every notification is delivered or out of retries; a cancelled run waits too. */
+  async delivered(): Promise<void> {
+    if (this.sending.size === 0) return;
+    await wf.CancellationScope.nonCancellable(() => Promise.all([...this.sending]));
   }
 
   /**
@@ -231,12 +284,15 @@ export class RunSession {
 
   private async ask(gate: Gate, timeoutMs: number | undefined, onTimeout: 'deny' | 'approve' | 'fail'): Promise<ApprovalResult | undefined> {
     if (this.stopping()) throw new Withdrawn();
+    gate.askedAt = workflowNow();
     this.gates.set(gate.step, gate);
     const state = this.steps[gate.step];
     if (state) state.status = 'waiting';
     this.refreshStatus();
     // The wait is an event of its own in the history and the UI's timeline, with what is asked; it never delays the wait.
-    const { decision: _d, ...asked } = gate;
+    const { decision: _d, remindMs, ...asked } = gate;
+    this.event('step.waiting', gate.step, { ...asked });
+    this.notify({ type: 'run.waiting', pending: asked });
     this.people.askPerson
       .executeWithOptions(
         { startToCloseTimeout: '30s', retry: { maximumAttempts: 3 }, summary: summary(`waiting for a person: ${gate.step}: ${gate.title}`) },
@@ -244,6 +300,13 @@ export class RunSession {
       )
       .catch(() => undefined);
     const over = () => gate.decision !== undefined || this.stopping();
+    if (remindMs !== undefined && this.worker.notify) {
+      const reminder = { summary: summary(`reminder of ${gate.step}: ${gate.title}`) };
+      void wf.condition(over, remindMs, reminder).then(
+        (answered) => answered || this.notify({ type: 'run.waiting', pending: asked, reminder: true }),
+        () => undefined, // the run was cancelled: nobody is reminded
+      );
+    }
     const deadline = { summary: summary(`deadline of ${gate.step} (then ${onTimeout}): ${gate.title}`) };
     const answered = timeoutMs === undefined ? (await wf.condition(over), true) : await wf.condition(over, timeoutMs, deadline);
     if (gate.decision === undefined && this.stopping()) {
@@ -255,6 +318,7 @@ export class RunSession {
     if (!answered) {
       if (onTimeout === 'fail') return undefined;
       gate.decision = { approved: onTimeout === 'approve', by: null, comment: `no answer within ${formatDuration(timeoutMs!)}`, at: workflowNow() };
+      this.decided(gate, gate.decision);
     }
     if (state) state.status = 'running';
     this.refreshStatus();
@@ -271,7 +335,10 @@ export class RunSession {
 
   private refusal(d: ApprovalDecision): Refusal | undefined {
     const gate = this.gates.get(d.step);
-    return refusalFor(d, { status: this.status, gate, decision: gate?.decision, steps: this.steps });
+    const key = workerDecisionKey();
+    const at: AnswerContext = { status: this.status, gate, decision: gate?.decision, steps: this.steps };
+    if (key !== undefined) at.signing = { key, run: wf.workflowInfo().workflowId };
+    return refusalFor(d, at);
   }
 
   /** A refused signal changes nothing but is kept, newest last, for the status view and the UI. */
@@ -290,9 +357,17 @@ export class RunSession {
     const gate = this.gates.get(d.step)!;
     const result: ApprovalResult = { approved: d.approved, by: d.by ?? null, comment: d.comment ?? null, at: workflowNow() };
     gate.decision = result;
+    this.decided(gate, result);
     this.version++;
     this.onAnswer?.(gate);
     return result;
+  }
+
+  /** A gate was answered, by a person or its timeout: the event, and the notification. */
+  private decided(gate: Gate, result: ApprovalResult): void {
+    const { decision: _d, remindMs: _r, ...pending } = gate;
+    this.event('step.decided', gate.step, { ...result });
+    this.notify({ type: 'run.decided', pending, decision: result });
   }
 }
 

@@ -24,7 +24,8 @@ export function refuse(session: RunSession, problems: RunProblem[]): never {
  * Runs `body` to the run's output and records how the run ended: completed, failed or cancelled. The result keeps
  * the steps (largest outputs left out when they would not fit the payload limit); a failure's details[0] keep the
  * steps and what the run used, so a parent counts a failed call step against its budget and `status` of an ended run
- * needs no worker. `extra` adds fields to the result (a goal run's plan).
+ * needs no worker. `extra` adds fields to the result (a goal run's plan). The run waits for its notifications to be
+ * delivered (or out of retries) before it ends: a run that ends drops its activities.
  */
 export async function settle<E extends object = object>(session: RunSession, body: () => Promise<unknown>, extra?: () => E): Promise<RunResult & E> {
   const limit = session.worker.limits.payloadBytes;
@@ -40,18 +41,21 @@ export async function settle<E extends object = object>(session: RunSession, bod
     }
     session.output = output;
     session.end('completed');
+    await session.delivered();
     const record = fitRecord(session, limit - fixed);
     return { output, ...record, tokens: session.budget.tokens, executed: session.budget.executed, ...more };
   } catch (e) {
     if (wf.isCancellation(e)) {
       session.error = 'cancelled';
       session.end('cancelled');
+      await session.delivered();
       throw e;
     }
     // Plain errors other than a budget are bugs: Temporal retries them as a workflow task.
     if (!(e instanceof BudgetExceeded || e instanceof wf.TemporalFailure)) throw e;
     session.error ??= describeError(e);
     session.end('failed');
+    await session.delivered();
     const usage: RunUsage = { tokens: session.budget.tokens, executed: session.budget.executed };
     const own = e instanceof wf.ApplicationFailure ? e : undefined;
     const type: FailureType =

@@ -89,7 +89,14 @@ export async function callTool(
     // The person sees what the call would do: the tool and its args, in the title and in full in the details.
     const policy = result.policyError ? `\n(the policy of ${tool} threw: ${result.policyError}; so a person decides)` : '';
     const decision = (await ctx.session.waitForPerson(
-      { step: ctx.id, title: `Allow ${tool}(${argsGist(args)}) in step ${ctx.id}?`, details: `${JSON.stringify(args)}${policy}`, source: 'policy' },
+      {
+        step: ctx.id,
+        title: `Allow ${tool}(${argsGist(args)}) in step ${ctx.id}?`,
+        details: `${JSON.stringify(args)}${policy}`,
+        args,
+        ...(defaults?.approvers && { approvers: defaults.approvers }),
+        source: 'policy',
+      },
       undefined,
       'deny',
     ))!;

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
 import { TrellisClient } from '../../src/client/index.js';
 import type { MockRule } from '../../src/llm/mock-script.js';
+import type { NotifyConfig } from '../../src/notify/config.js';
 import { startMockLlm, type MockLlmServer } from '../../src/llm/mock-server.js';
 import type { Tool } from '../../src/tools/define.js';
 import { bundleWorkflows, createTrellisWorker } from '../../src/worker.js';
@@ -31,6 +32,12 @@ export async function startHarness(options: {
   maxCachedWorkflows?: number;
   /** Saved specs that call steps name. */
   specsDir?: string;
+  /** The worker's decision key: it then takes only signed answers. */
+  decisionKey?: string;
+  /** The client's decision key (it signs its answers); none by default, even when the worker has one. */
+  clientDecisionKey?: string;
+  /** Where the worker's notifications go. Default: none. */
+  notify?: NotifyConfig;
 }): Promise<Harness> {
   bundle ??= bundleWorkflows();
   const taskQueue = `test-${randomUUID()}`;
@@ -48,11 +55,16 @@ export async function startHarness(options: {
       logger,
       ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
       ...(options.specsDir !== undefined && { specsDir: options.specsDir }),
+      ...(options.decisionKey !== undefined && { decisionKey: options.decisionKey }),
+      notify: options.notify ?? {
+        targets: [],
+        links: { publicUrl: 'http://127.0.0.1:8787', temporalUiUrl: 'http://localhost:8233', namespace: 'default' },
+      },
     });
     return { worker, done: worker.run() };
   };
   const first = await startWorker();
-  const client = await TrellisClient.connect(temporal);
+  const client = await TrellisClient.connect(temporal, options.clientDecisionKey !== undefined ? { decisionKey: options.clientDecisionKey } : {});
   return {
     client,
     mock,

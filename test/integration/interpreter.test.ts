@@ -229,6 +229,8 @@ describe('people', () => {
         source: 'policy',
         title: 'Allow refund_order(orderId: "big-1", amount: 250) in step refund?',
         details: '{"orderId":"big-1","amount":250}',
+        args: { orderId: 'big-1', amount: 250 },
+        askedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       },
     ]);
     expect(waiting.steps.refund!.status).toBe('waiting');

@@ -191,6 +191,8 @@ describe('the Temporal UI shows the wait', () => {
       step: 'r',
       title: 'Allow refund_order(orderId: "A-1", amount: 500) in step r?',
       details: '{"orderId":"A-1","amount":500}',
+      args: { orderId: 'A-1', amount: 500 },
+      askedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       source: 'policy',
     });
     await h.client.cancel(id);

@@ -58,10 +58,10 @@ describe('a decision', () => {
     expect(message({ step: 'r', approved: 'false', by: 'x' })).toBe('malformed answer: approved must be true or false, got string "false"');
     expect(message({ step: 'r', by: 'alice' })).toBe('malformed answer: approved must be true or false, got nothing');
     expect(message({ step: 'r', approved: true, by: 'x', admin: true })).toBe(
-      'malformed answer: unknown field "admin" (an answer has step, approved, by, comment)',
+      'malformed answer: unknown field "admin" (an answer has step, approved, by, comment, groups, at, signature)',
     );
     expect(message(JSON.parse('{"step":"r","approved":true,"__proto__":{"by":"root"}}'))).toBe(
-      'malformed answer: unknown field "__proto__" (an answer has step, approved, by, comment)',
+      'malformed answer: unknown field "__proto__" (an answer has step, approved, by, comment, groups, at, signature)',
     );
     expect(message({ step: 'r', approved: true, by: '  ' })).toBe('malformed answer: by must name who answers, got an empty string');
     expect(message('yes')).toBe('malformed answer: expected an object { step, approved, by, comment }, got string "yes"');

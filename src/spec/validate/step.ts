@@ -1,5 +1,6 @@
 /** The checks of one well-shaped step: its tools and their literal args, schemas, a map's items, a call's spec. */
 import type { JsonSchema, ToolCatalog } from '../catalog.js';
+import { parseDuration } from '../duration.js';
 import { compileExpression, type CompiledExpression } from '../expression.js';
 import { getOwn } from '../own.js';
 import { problem, type PathSegment, type Problem } from '../problems.js';
@@ -44,6 +45,14 @@ export function checkStep(step: Step, index: number, ctx: Context): void {
     case 'approval':
       if (step.onTimeout !== undefined && step.timeout === undefined) {
         ctx.problems.push(problem('SHAPE', [...path, 'onTimeout'], 'has no effect without a timeout; add "timeout" (for example "24h")'));
+      }
+      if (step.remind !== undefined && step.timeout !== undefined) {
+        const [remind, timeout] = [parseDuration(step.remind), parseDuration(step.timeout)];
+        if (remind !== undefined && timeout !== undefined && remind >= timeout) {
+          ctx.problems.push(
+            problem('SHAPE', [...path, 'remind'], `must be shorter than the timeout (${step.timeout}): the reminder goes out before the deadline`),
+          );
+        }
       }
       break;
     case 'wait':
