@@ -108,7 +108,10 @@ const EXPECTED: Record<string, string[]> = {
     'approveSignal',
     'contractJsonSchema',
     'decideUpdate',
+    'eventsQuery',
+    'signDecision',
     'statusQuery',
+    'verifyDecision',
   ],
   'trellis/worker': [
     'EmptyReplyError',
