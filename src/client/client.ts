@@ -12,10 +12,10 @@ import {
 } from '@temporalio/client';
 import { checkDecisionKey, connectionOptions, decisionKeyFromEnv, temporalConfig, type TemporalConfig } from '../config.js';
 import { signDecision } from '../engine/decision-signature.js';
-import type { ApprovalDecision, ApprovalResult, GoalResult, RunEvents, RunResult, RunView } from '../engine/messages.js';
+import type { ApprovalDecision, ApprovalResult, GoalResult, PendingApproval, RunEvents, RunResult, RunView } from '../engine/messages.js';
 import type { RunStatus } from '../engine/state.js';
 import { hasStatusAttribute, STATUS_SEARCH_ATTRIBUTE } from '../temporal/status-attribute.js';
-import { decideUpdate, eventsQuery, GOAL_WORKFLOW_TYPE, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions.js';
+import { decideUpdate, eventsQuery, GOAL_WORKFLOW_TYPE, PENDING_MEMO, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions.js';
 import { baseView, endedRunView, refusalOf, runError, statusOf, TEMPORAL_STATUS } from './ended-run.js';
 import { TrellisClientError } from './errors.js';
 import { RunHandle, type Answer } from './handle.js';
@@ -38,6 +38,12 @@ export interface RunSummary {
   status: RunStatus;
   /** When it started, as an ISO 8601 timestamp. */
   startedAt: string;
+  /**
+   * What a waiting run waits for, from its memo (no worker asked): each gate's step, title, args, approvers, deadline
+   * and askedAt (details too, unless they are large); empty for a run that does not wait. Absent for a waiting run
+   * that keeps no such memo (one started by an older Trellis): its status() says.
+   */
+  pending?: PendingApproval[];
 }
 
 /** How long status() waits for a worker to answer the status query of a run that has not ended. */
@@ -386,7 +392,15 @@ export class TrellisClient {
         w.status.name === 'RUNNING' ? (Array.isArray(attr) && attr[0] === 'waiting' ? 'waiting' : 'running') : statusOf(w.status.name);
       if (wanted === 'running' && status !== 'running') continue;
       const name = typeof w.memo?.name === 'string' ? w.memo.name : w.workflowId;
-      out.push({ runId: w.workflowId, name, status, startedAt: w.startTime.toISOString() });
+      const pending = w.memo?.[PENDING_MEMO];
+      out.push({
+        runId: w.workflowId,
+        name,
+        status,
+        startedAt: w.startTime.toISOString(),
+        // Only a waiting run waits for anyone; a waiting run without the memo (an older Trellis's) leaves it unsaid.
+        ...(status !== 'waiting' ? { pending: [] } : Array.isArray(pending) && { pending: pending as PendingApproval[] }),
+      });
       if (out.length >= (options.limit ?? 1000)) break;
     }
     return out;

@@ -19,6 +19,11 @@ export interface ApprovalLinkFields {
   step: string;
   /** The one approver the link answers as: a person from the step's approvers, never a `group:`. */
   approver: string;
+  /**
+   * When the wait the link answers began (PendingApproval.askedAt): a step that asks again (a goal run's plan after
+   * a replan) is a new question, which an old link does not answer.
+   */
+  asked: string;
   /** When the link stops working, as an ISO 8601 timestamp. */
   expires: string;
 }
@@ -34,7 +39,7 @@ export type ApprovalLinkRead = { ok: true; link: ApprovalLinkFields } | { ok: fa
  */
 export const MAX_APPROVAL_TOKEN_LENGTH = 2048;
 
-const FIELDS = ['approver', 'expires', 'run', 'step'] as const;
+const FIELDS = ['approver', 'asked', 'expires', 'run', 'step'] as const;
 const TOKEN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
@@ -48,14 +53,14 @@ export function linkKeyFrom(decisionKey: string): string {
 /**
  * A URL-safe token for `fields`, signed with `key` (linkKeyFrom's). Throws a TrellisError (LINK_INVALID) when
  * `expires` is not a date, or when the token would be longer than MAX_APPROVAL_TOKEN_LENGTH (a run id of more than
- * about 1,400 characters): readApprovalLink would refuse it.
+ * about 1,350 characters): readApprovalLink would refuse it.
  */
 export function signApprovalLink(key: string, fields: ApprovalLinkFields): string {
   if (!isIsoTime(fields.expires)) {
     throw new TrellisError('LINK_INVALID', `an approval link's expires must be an ISO time, got ${JSON.stringify(fields.expires)}`);
   }
-  const { run, step, approver, expires } = fields;
-  const payload = Buffer.from(canonicalJson({ run, step, approver, expires }), 'utf8').toString('base64url');
+  const { run, step, approver, asked, expires } = fields;
+  const payload = Buffer.from(canonicalJson({ run, step, approver, asked, expires }), 'utf8').toString('base64url');
   const token = `${payload}.${mac(key, payload)}`;
   if (token.length > MAX_APPROVAL_TOKEN_LENGTH) {
     throw new TrellisError(
@@ -95,7 +100,7 @@ function mac(key: string, payload: string): string {
   return createHmac('sha256', key).update(payload).digest('base64url');
 }
 
-/** The four fields, all strings, nothing else, and expires a time; else undefined. */
+/** The five fields, all strings, nothing else, and expires a time; else undefined. */
 function parseFields(text: string): ApprovalLinkFields | undefined {
   let value: unknown;
   try {
@@ -109,7 +114,7 @@ function parseFields(text: string): ApprovalLinkFields | undefined {
   if (keys.length !== FIELDS.length || keys.some((k, i) => k !== FIELDS[i])) return undefined;
   if (!FIELDS.every((k) => typeof record[k] === 'string')) return undefined;
   const link = record as unknown as ApprovalLinkFields;
-  return isIsoTime(link.expires) ? { run: link.run, step: link.step, approver: link.approver, expires: link.expires } : undefined;
+  return isIsoTime(link.expires) ? { run: link.run, step: link.step, approver: link.approver, asked: link.asked, expires: link.expires } : undefined;
 }
 
 function isIsoTime(text: string): boolean {

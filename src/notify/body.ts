@@ -195,13 +195,14 @@ function headline(event: NotifyEvent): string {
 /** A signed token for each person among the approvers of a run.waiting event, when there is a link key. */
 function approvalTokens(event: NotifyEvent, links: LinkSettings): Array<{ approver: string; token: string }> {
   const p = event.pending;
-  if (event.type !== 'run.waiting' || !p?.approvers || links.linkKey === undefined) return [];
+  if (event.type !== 'run.waiting' || !p?.approvers || p.askedAt === undefined || links.linkKey === undefined) return [];
+  const asked = p.askedAt;
   const expires = linkExpiry(event.at, p.deadline);
   if (expires === undefined) return [];
   const people = [...new Set(p.approvers)].filter((a) => !a.startsWith(GROUP_PREFIX));
   return people.flatMap((approver) => {
     try {
-      return [{ approver, token: signApprovalLink(links.linkKey!, { run: event.run.id, step: p.step, approver, expires }) }];
+      return [{ approver, token: signApprovalLink(links.linkKey!, { run: event.run.id, step: p.step, approver, asked, expires }) }];
     } catch (error) {
       // A link that cannot be made (a run id too long for a token) leaves the inbox link, which always works.
       if (error instanceof TrellisError && error.code === 'LINK_INVALID') return [];

@@ -28,5 +28,11 @@ export const statusQuery = defineQuery<RunView>('status');
  */
 export const eventsQuery = defineQuery<RunEvents, [{ after?: number }?]>('events');
 
+/**
+ * The memo field in which a waiting run keeps what it waits for (PendingApproval[], at most 16 KiB: details, then
+ * args, are left out past it), so a list of waiting runs says what each waits for without asking any worker.
+ */
+export const PENDING_MEMO = 'trellisPending';
+
 /** The memo field in which a cancelled run keeps its final view, so its status needs no worker. */
 export const FINAL_VIEW_MEMO = 'trellisView';

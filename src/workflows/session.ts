@@ -21,7 +21,7 @@ import type {
   RunView,
   WorkerFacts,
 } from '../engine/messages.js';
-import { DEFAULT_PAYLOAD_LIMITS, fitView } from '../engine/payload.js';
+import { DEFAULT_PAYLOAD_LIMITS, fitView, jsonBytes } from '../engine/payload.js';
 import { ENDED_RUN, type RunStatus, type StepState } from '../engine/state.js';
 import { TrellisError } from '../errors.js';
 import type { CostMeter } from '../spec/expression.js';
@@ -32,7 +32,7 @@ import { oneLine } from '../spec/text.js';
 import { RunBudget } from './budget.js';
 import { refusedDetails, waitingDetails } from './current-details.js';
 import { workerDecisionKey } from './decision-key.js';
-import { approveSignal, decideUpdate, eventsQuery, FINAL_VIEW_MEMO, statusQuery } from './definitions.js';
+import { approveSignal, decideUpdate, eventsQuery, FINAL_VIEW_MEMO, PENDING_MEMO, statusQuery } from './definitions.js';
 import { EventLog } from './run-events.js';
 import type { Activities } from './step-context.js';
 
@@ -95,6 +95,8 @@ export class RunSession {
   /** Notifications not yet delivered; the run's end waits for them. */
   private readonly sending = new Set<Promise<unknown>>();
   private notified = 0;
+  /** The pending list last written to the memo, as JSON. */
+  private pendingMemo = '[]';
 
   constructor(name: string) {
     this.name = name;
@@ -201,6 +203,16 @@ export class RunSession {
     const parts = [waiting.length === 0 ? running : waitingDetails(wf.workflowInfo().workflowId, waiting)];
     if (this.refused.length > 0) parts.push(refusedDetails(this.refused));
     wf.setCurrentDetails(parts.join('\n\n'));
+    this.memoPending(waiting);
+  }
+
+  /** What the run waits for, in its memo when it changes (runs started before this existed keep their history as it was). */
+  private memoPending(waiting: readonly Gate[]): void {
+    const pending = pendingMemo(waiting);
+    const text = JSON.stringify(pending);
+    if (text === this.pendingMemo || !wf.patched(PENDING_MEMO)) return;
+    this.pendingMemo = text;
+    wf.upsertMemo({ [PENDING_MEMO]: pending });
   }
 
   /**
@@ -215,6 +227,7 @@ export class RunSession {
       else if (s.status === 'pending') Object.assign(s, { status: 'skipped', reason: why });
     }
     this.setStatus(status);
+    this.memoPending([]);
     wf.setCurrentDetails(
       status === 'completed' ? `Completed ${this.name}` : `${status === 'failed' ? 'Failed' : 'Cancelled'}: ${this.error ?? this.name}`,
     );
@@ -376,6 +389,17 @@ function refusedFailure(refusal: Refusal): wf.ApplicationFailure {
   const failure = wf.ApplicationFailure.create({ type: 'TrellisDecisionRefused', message: refusal.message, nonRetryable: true, details: [refusal] });
   failure.stack = '';
   return failure;
+}
+
+/** The pending memo's most bytes: past them, details and then args are left out. */
+const PENDING_MEMO_BYTES = 16 * 1024;
+
+function pendingMemo(waiting: readonly Gate[]): PendingApproval[] {
+  const full = waiting.map(({ decision: _d, remindMs: _r, ...g }) => g);
+  if (jsonBytes(full) <= PENDING_MEMO_BYTES) return full;
+  const lean = full.map(({ details: _d, ...g }) => g);
+  if (jsonBytes(lean) <= PENDING_MEMO_BYTES) return lean;
+  return lean.map(({ args: _a, ...g }) => ({ ...g, title: oneLine(g.title, 300) })).slice(0, 40);
 }
 
 const MAX_SUMMARY = 200;

@@ -154,9 +154,16 @@ describe('with a decision key on the worker', () => {
     await signed.client.start(spec('payout', [{ id: 'pay', kind: 'tool', tool: 'payout', args: { amount: 750 } }]), { id: runId });
     const view = await waiting(signed, runId);
     expect(view.pending[0]).toMatchObject({ step: 'pay', source: 'policy', approvers: ['alice', 'group:finance'], args: { amount: 750 } });
+    // The list says what each waiting run waits for, from its memo: no worker is asked.
+    const listed = await waitFor(
+      () => signed.client.list({ status: 'waiting' }),
+      (runs) => runs.some((r) => r.runId === runId && (r.pending?.length ?? 0) > 0),
+    );
+    expect(listed.find((r) => r.runId === runId)!.pending).toEqual(view.pending);
     await expect(signingClient.approve(runId, 'pay', { by: 'mallory' })).rejects.toMatchObject({ refusal: 'not_an_approver' });
     await signingClient.approve(runId, 'pay', { by: 'carol', groups: ['finance'] });
     expect((await signed.client.getHandle(runId).result()).output).toMatchObject({ pay: { paid: 750 } });
+    expect((await signed.client.list({ status: 'completed' })).find((r) => r.runId === runId)!.pending).toEqual([]);
   });
 });
 
