@@ -7,9 +7,10 @@ import { defineConfig } from 'vitest/config';
  *   unit          test/unit/**          pure: no Temporal server, no build          npm run test:unit
  *   integration   test/integration/**   the shared dev server (test/global-setup.ts) npm run test:integration
  *   e2e           test/e2e/**           the server and the built CLI (dist/)        npm run test:e2e
+ *   browser       test/browser/**       the server, trellis serve and Debian's chromium npm run test:browser
  *
  * `npx vitest run --project unit` (or integration, e2e) runs one lane; a file path runs that file in its lane.
- * Only the integration and e2e projects name the global setup, so a unit run starts no server. The e2e tests
+ * Only the integration, e2e and browser projects name the global setup, so a unit run starts no server. The e2e tests
  * and two integration files (crash, temporal-door) run dist/cli/main.js: `npm test`, `test:integration` and
  * `test:e2e` build it first; after editing src/, so should you before running one of those files alone.
  */
@@ -33,6 +34,7 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], globalSetup: temporal } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], globalSetup: temporal } },
+      { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'], globalSetup: temporal } },
     ],
   },
 });

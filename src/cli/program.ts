@@ -14,6 +14,7 @@ import { registerDev } from './commands/dev.js';
 import { registerList } from './commands/list.js';
 import { registerMockLlm } from './commands/mock-llm.js';
 import { registerRun } from './commands/run.js';
+import { registerServe } from './commands/serve.js';
 import { registerPlan } from './commands/plan.js';
 import { registerEval } from './commands/eval.js';
 import { registerStatus } from './commands/status.js';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerCancel(program);
   registerWorker(program);
   registerDev(program);
+  registerServe(program);
   registerMockLlm(program);
   registerTemporal(program);
   for (const cmd of program.commands) cmd.exitOverride();

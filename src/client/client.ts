@@ -23,6 +23,9 @@ import { goalStart, specStart, type StartGoalOptions, type StartOptions, type Wo
 
 export { STATUS_SEARCH_ATTRIBUTE };
 
+/** The seq of an ended run's end when no worker can give its events. */
+const ENDED_SEQ = Number.MAX_SAFE_INTEGER;
+
 /** How the client answers: beside where Temporal is (TemporalConfig). */
 export interface ClientOptions {
   /** Signs every answer with this key (at least 32 characters), as a worker with TRELLIS_DECISION_KEY requires. Default: TRELLIS_DECISION_KEY. */
@@ -253,7 +256,7 @@ export class TrellisClient {
   /**
    * The run's events after `after` (a seq; default 0): steps started, completed, failed, waiting and decided, and
    * the run's end, at most 500 at a time (`next` is where to go on). A run that has ended with no worker to answer
-   * gives its end only.
+   * gives its end only, with the seq Number.MAX_SAFE_INTEGER (after it: nothing, and `ended`).
    *
    * @throws {TrellisClientError} RUN_NOT_FOUND.
    * @example
@@ -275,13 +278,12 @@ export class TrellisClient {
     } catch (e) {
       if (described.status.name === 'RUNNING')
         throw new TrellisClientError('NO_WORKER', `no worker answered the events query of ${runId}: ${(e as Error).message}`);
+      // Its end alone, under the last seq there is: a reader that resumes after it is told the run has ended, once.
+      if (after >= ENDED_SEQ) return { events: [], next: after, ended: true };
       const view = await this.status(runId);
       const at = (described.closeTime ?? new Date()).toISOString();
-      return {
-        events: [{ seq: after + 1, type: 'run.ended', at, data: { status: view.status, ...(view.error !== undefined && { error: view.error }) } }],
-        next: after + 1,
-        ended: true,
-      };
+      const data = { status: view.status, ...(view.error !== undefined && { error: view.error }) };
+      return { events: [{ seq: ENDED_SEQ, type: 'run.ended', at, data }], next: ENDED_SEQ, ended: true };
     }
   }
 

@@ -39,7 +39,7 @@ export interface NotifyConfig {
   links: LinkSettings;
 }
 
-export const DEFAULT_PUBLIC_URL = 'http://127.0.0.1:8787';
+export const DEFAULT_PUBLIC_URL = 'http://127.0.0.1:8080';
 export const DEFAULT_TEMPORAL_UI_URL = 'http://localhost:8233';
 
 const SLACK_PREFIX = 'slack:';

@@ -58,7 +58,7 @@ export async function startHarness(options: {
       ...(options.decisionKey !== undefined && { decisionKey: options.decisionKey }),
       notify: options.notify ?? {
         targets: [],
-        links: { publicUrl: 'http://127.0.0.1:8787', temporalUiUrl: 'http://localhost:8233', namespace: 'default' },
+        links: { publicUrl: 'http://127.0.0.1:8080', temporalUiUrl: 'http://localhost:8233', namespace: 'default' },
       },
     });
     return { worker, done: worker.run() };

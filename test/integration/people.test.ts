@@ -64,7 +64,7 @@ beforeAll(async () => {
     notify: {
       targets: [{ url, kind: 'webhook', name: url }],
       secret: SECRET,
-      links: { publicUrl: 'http://127.0.0.1:8787', temporalUiUrl: 'http://localhost:8233', namespace: 'default' },
+      links: { publicUrl: 'http://127.0.0.1:8080', temporalUiUrl: 'http://localhost:8233', namespace: 'default' },
     },
   });
 }, 60_000);
@@ -272,5 +272,27 @@ describe('notifications', () => {
     const types = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
     expect(types).not.toContain('notify');
     expect(eventsOf(runId)).toEqual([]);
+  });
+});
+
+describe('the events of an ended run with no worker', () => {
+  it('give its end once, under the last seq, and nothing after it', async () => {
+    const h = await startHarness({ tools });
+    try {
+      const runId = newId('no-worker');
+      await h.client.start(spec('alone', [{ id: 'a', kind: 'tool', tool: 'echo', args: { text: 'x' } }]), { id: runId });
+      await h.client.getHandle(runId).result();
+      h.worker.shutdown();
+      await waitFor(
+        () => h.worker.getState(),
+        (s) => s === 'STOPPED',
+      );
+      const end = await h.client.events(runId, 3);
+      expect(end).toMatchObject({ next: Number.MAX_SAFE_INTEGER, ended: true });
+      expect(end.events).toMatchObject([{ seq: Number.MAX_SAFE_INTEGER, type: 'run.ended', data: { status: 'completed' } }]);
+      expect(await h.client.events(runId, end.next)).toEqual({ events: [], next: Number.MAX_SAFE_INTEGER, ended: true });
+    } finally {
+      await h.stop();
+    }
   });
 });

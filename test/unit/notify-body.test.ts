@@ -65,7 +65,10 @@ describe('the webhook body', () => {
       expect(match, link.url).not.toBeNull();
       expect(deny![i]!.url).toBe(link.url.replace('=approve', '=deny'));
       const read = readApprovalLink(linkKey, match![1], new Date(waiting.at));
-      expect(read).toEqual({ ok: true, link: { run: 'refund/42', step: 'refund', approver: link.approver, asked: waiting.pending!.askedAt, expires: waiting.pending!.deadline } });
+      expect(read).toEqual({
+        ok: true,
+        link: { run: 'refund/42', step: 'refund', approver: link.approver, asked: waiting.pending!.askedAt, expires: waiting.pending!.deadline },
+      });
     }
   });
 

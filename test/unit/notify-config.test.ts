@@ -11,7 +11,7 @@ describe('notifyConfigFromEnv', () => {
     for (const env of [{}, { TRELLIS_WEBHOOKS: '' }, { TRELLIS_WEBHOOKS: ' , ' }]) {
       expect(notifyConfigFromEnv(env)).toEqual({
         targets: [],
-        links: { publicUrl: 'http://127.0.0.1:8787', temporalUiUrl: 'http://localhost:8233', namespace: 'default' },
+        links: { publicUrl: 'http://127.0.0.1:8080', temporalUiUrl: 'http://localhost:8233', namespace: 'default' },
       });
     }
   });
