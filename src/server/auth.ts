@@ -101,7 +101,9 @@ export function parseApiKeys(text: string): ApiKey[] {
 export function jwtVerifierFromEnv(env: NodeJS.ProcessEnv = process.env): JwtVerifier | undefined {
   const { TRELLIS_JWKS_URL: jwksUrl, TRELLIS_JWT_SECRET: secret } = env;
   if (jwksUrl && secret) throw new ConfigError('set TRELLIS_JWKS_URL or TRELLIS_JWT_SECRET, not both: tokens are checked one way');
+  // A token without an expiry would be a password that never changes: refused.
   const claims: JWTVerifyOptions = {
+    requiredClaims: ['exp'],
     ...(env.TRELLIS_JWT_ISSUER && { issuer: env.TRELLIS_JWT_ISSUER }),
     ...(env.TRELLIS_JWT_AUDIENCE && { audience: env.TRELLIS_JWT_AUDIENCE }),
   };

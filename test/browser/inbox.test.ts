@@ -6,7 +6,6 @@
  * width, approves a gated refund as the link's approver; opened again, it says it was answered.
  */
 import { existsSync } from 'node:fs';
-import { SignJWT } from 'jose';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkKeyFrom, signApprovalLink } from '../../src/links/approval-link.js';
@@ -14,10 +13,10 @@ import { authConfigFromEnv } from '../../src/server/auth.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 import tools from '../fixtures/run-tools.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
+import { JWT_SECRET, personToken } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const JWT_SECRET = 'inbox-browser-test-jwt-secret-0123456789';
 const DECISION_KEY = 'inbox-browser-test-decision-key-0123456789';
 const TEMPORAL_UI = 'http://temporal-ui.example';
 
@@ -61,20 +60,10 @@ afterAll(async () => {
   else process.env.TRELLIS_DECISION_KEY = savedKey;
 });
 
-/** An HS256 JWT for a person, as an identity provider would issue it. */
-function personToken(sub: string, claims: Record<string, unknown>): Promise<string> {
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
-    .setIssuedAt()
-    .setExpirationTime('1h')
-    .sign(new TextEncoder().encode(JWT_SECRET));
-}
-
 /** Signs in on the sign-in page the browser is on, with the keyboard: Tab to the token, type it, Enter. */
-async function signIn(page: Page, sub: string, claims: Record<string, unknown>): Promise<void> {
+async function signIn(page: Page, sub: string, claims: { email?: string; groups?: string[] }): Promise<void> {
   await tabTo(page, '#token');
-  await page.keyboard.type(await personToken(sub, claims));
+  await page.keyboard.type(await personToken({ sub, ...claims }));
   await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
 }
 
@@ -294,7 +283,7 @@ describe('the approval inbox, in chromium', () => {
 
     // Behind a login proxy (an OIDC provider's), the person's token comes with each request: no sign-in page.
     const proxied = await (await browser.createBrowserContext()).newPage();
-    await proxied.setExtraHTTPHeaders({ authorization: `Bearer ${await personToken('bob', { email: 'bob@example.com' })}` });
+    await proxied.setExtraHTTPHeaders({ authorization: `Bearer ${await personToken({ sub: 'bob', email: 'bob@example.com' })}` });
     await proxied.goto(`${server.url}/inbox`);
     expect(proxied.url()).toBe(`${server.url}/inbox`);
     expect(await text(proxied, '.bar')).toContain('Signed in as bob@example.com');

@@ -75,7 +75,13 @@ describe('trellis run, status, approve', () => {
       CLI_POLL,
     );
     expect(waiting.pending).toEqual([
-      { step: 'ok', title: 'Refund 80 on order A-1002?', deadline: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), source: 'approval' },
+      {
+        step: 'ok',
+        title: 'Refund 80 on order A-1002?',
+        deadline: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        askedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        source: 'approval',
+      },
     ]);
     expect(waiting.steps.assess).toEqual({
       status: 'completed',

@@ -82,8 +82,11 @@ describe('JWTs', () => {
       .setExpirationTime(Math.floor(Date.now() / 1000) - 600)
       .sign(new TextEncoder().encode(SECRET));
     await expect(principalFromBearer(config, expired)).rejects.toThrow(/"exp"/);
-    const noSub = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+    const noSub = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
     await expect(principalFromBearer(config, noSub)).rejects.toThrow(/no "sub"/);
+    // A token that never expires is refused.
+    const forever = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('u').sign(new TextEncoder().encode(SECRET));
+    await expect(principalFromBearer(config, forever)).rejects.toThrow(/"exp" claim/);
     await expect(principalFromBearer(config, new UnsecuredJWT({ sub: 'root' }).encode())).rejects.toThrow(AuthError);
     const hs512 = await new SignJWT({})
       .setProtectedHeader({ alg: 'HS512' })
