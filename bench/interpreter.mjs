@@ -25,14 +25,14 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import proto from '@temporalio/proto';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import { limitsFromEnv, toolsUsed, validateSpec } from '../dist/index.js';
 import { TrellisClient, WORKFLOW_TYPE } from '../dist/client/index.js';
 import { bundleWorkflows, createActivities, createLlmClient, createTrellisWorker } from '../dist/worker.js';
 import TOOLS from './fixtures/tools.mjs';
-import { cpuOf, memoryOf, pool, sleep, spawnWorker, startServer } from './lib/stack.mjs';
-import { gc, int, median, ms, percentile, ratio, table } from './lib/stats.mjs';
+import { cpuOf, installBenchRuntime, memoryOf, pool, sleep, spawnWorker, startServer } from './lib/stack.mjs';
+import { gc, int, median, ms, percentile, ratio, signed, table } from './lib/stats.mjs';
 
 export const name = 'interpreter';
 
@@ -76,7 +76,7 @@ export default async function run() {
   const server = await startServer();
   try {
     // The SDK logs every worker state change at INFO; a benchmark wants warnings only.
-    if (Runtime._instance === undefined) Runtime.install({ logger: new DefaultLogger('WARN') });
+    installBenchRuntime();
     const connection = await NativeConnection.connect({ address: server.address });
     const trellisQueue = `bench-trellis-${randomUUID()}`;
     const uncheckedQueue = `bench-unchecked-${randomUUID()}`;
@@ -571,11 +571,6 @@ async function parked(server, started) {
   const lost = passes.reduce((n, p) => n + p.lost, 0);
   console.log(`   lost runs: ${lost === 0 ? 'none' : `${lost} (goal: none) -> goal missed`}`);
   console.log('');
-}
-
-/** A difference in milliseconds, with its sign. */
-function signed(v) {
-  return `${v < 0 ? '-' : '+'}${ms(Math.abs(v))}`;
 }
 
 function fixed(v) {

@@ -26,14 +26,14 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { pino } from 'pino';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { TrellisClient } from '../dist/client/index.js';
 import { parseMockScript, startMockLlm } from '../dist/testing.js';
 import { createTrellisWorker } from '../dist/worker.js';
 import TOOLS, { calls as toolLog, TOOL_LATENCY_MS } from './fixtures/plan-tools.mjs';
 import { REACT_SYSTEM, reactPrompt, scaledTriage, TASKS } from './fixtures/plan-tasks.mjs';
 import { openAiTools, reactLoop } from './lib/react-loop.mjs';
-import { startServer } from './lib/stack.mjs';
+import { installBenchRuntime, startServer } from './lib/stack.mjs';
 import { gc, int, median, ms, ratio, table } from './lib/stats.mjs';
 
 export const name = 'plan-vs-react';
@@ -65,7 +65,7 @@ export default async function run() {
   let client;
   let connection;
   try {
-    if (Runtime._instance === undefined) Runtime.install({ logger: new DefaultLogger('WARN') });
+    installBenchRuntime();
     connection = await NativeConnection.connect({ address: server.address });
     const taskQueue = `bench-plan-${randomUUID()}`;
     ({ worker } = await createTrellisWorker({

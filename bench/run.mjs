@@ -15,7 +15,12 @@ import { fileURLToPath } from 'node:url';
 import { hasGc } from './lib/stats.mjs';
 
 /** The registry: add a benchmark here. */
-const BENCHMARKS = [() => import('./validate.mjs'), () => import('./interpreter.mjs'), () => import('./plan-vs-react.mjs')];
+const BENCHMARKS = [
+  () => import('./validate.mjs'),
+  () => import('./interpreter.mjs'),
+  () => import('./plan-vs-react.mjs'),
+  () => import('./api.mjs'),
+];
 
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 if (!existsSync(dist)) {

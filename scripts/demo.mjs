@@ -1,17 +1,23 @@
 #!/usr/bin/env node
 // The demo: a real Temporal dev server, the mock LLM, a worker with the example tools, and the refund flow
 // of examples/refund.json run end to end. It waits for a person; the demo approves (unless --interactive,
-// which leaves it waiting and prints the command and the UI link for you), and prints the result.
+// which starts `trellis serve` too, leaves the run waiting and prints the inbox, a signed approval link and the
+// command for you), and prints the result.
 //
 //   npm run demo                   # ends by itself
-//   npm run demo -- --interactive  # you approve it, in another shell or in the Temporal UI
+//   npm run demo -- --interactive  # you approve it in the inbox, by a link, or in another shell
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { SignJWT } from 'jose';
 import { pino } from 'pino';
 import { TrellisClient } from '../dist/client/index.js';
 import { catalogOf, describeTool, loadToolsModule } from '../dist/index.js';
 import { parseMockScript, startMockLlm } from '../dist/testing.js';
 import { createTrellisWorker } from '../dist/worker.js';
 import { startDevServer } from '../dist/temporal/index.js';
+import { linkKeyFrom, signApprovalLink } from '../dist/links/index.js';
+import { authConfigFromEnv } from '../dist/server/auth.js';
+import { startServer } from '../dist/server/serve.js';
 
 const interactive = process.argv.includes('--interactive');
 const say = (text = '') => process.stdout.write(`${text}\n`);
@@ -26,16 +32,19 @@ const server = await startDevServer({ port: 7233, searchAttributes: { TrellisSta
 const mock = await startMockLlm({ rules: parseMockScript(JSON.parse(await readFile('examples/mock-llm.json', 'utf8'))) });
 const tools = await loadToolsModule('examples/tools.ts');
 const temporal = { address: server.address, namespace: server.namespace, taskQueue: 'trellis-demo' };
+// Interactive: answers come through trellis serve, which signs them, so the worker takes only signed ones.
+const decisionKey = interactive ? randomBytes(32).toString('hex') : undefined;
 const { worker, close: closeWorker } = await createTrellisWorker({
   tools,
   temporal,
   llm: { baseURL: mock.baseUrl, model: 'mock' },
   logger: pino({ level: 'warn' }),
+  ...(decisionKey && { decisionKey }),
 });
 const running = worker.run();
 say(`Temporal ${server.address}; mock LLM ${mock.baseUrl}; worker on task queue ${temporal.taskQueue}`);
 
-const client = await TrellisClient.connect(temporal);
+const client = await TrellisClient.connect(temporal, decisionKey ? { decisionKey } : {});
 const spec = JSON.parse(await readFile('examples/refund.json', 'utf8'));
 const { runId } = await client.start(spec, { input: { orderId }, tools: catalogOf(tools.map(describeTool)) });
 const link = server.uiUrl ? `${server.uiUrl}/namespaces/${server.namespace}/workflows/${runId}` : '(no UI)';
@@ -59,9 +68,12 @@ for (const [id, s] of Object.entries(view.steps))
   say(`  ${id.padEnd(7)} ${s.status.padEnd(9)} ${s.status === 'completed' ? JSON.stringify(s.output).slice(0, 100) : ''}`);
 say(`  -> "${pending.title}"`);
 
+let http;
 const shutdown = async () => {
+  await http?.close();
   await client.close();
-  worker.shutdown();
+  // Ctrl-C reaches the worker too (it shuts itself down on SIGINT): shut it down only if it still runs.
+  if (worker.getState() === 'RUNNING') worker.shutdown();
   await running;
   await closeWorker();
   await mock.close();
@@ -69,11 +81,31 @@ const shutdown = async () => {
 };
 
 if (interactive) {
-  const env = `TEMPORAL_ADDRESS=${server.address} TRELLIS_TASK_QUEUE=${temporal.taskQueue}`;
-  say('\nIt waits for you. Approve it from another shell:');
+  const jwtSecret = randomBytes(32).toString('hex');
+  const auth = authConfigFromEnv({ TRELLIS_JWT_SECRET: jwtSecret, TRELLIS_DECISION_KEY: decisionKey });
+  const deps = { client, auth, decisionKey, temporalUiUrl: server.uiUrl, logger: pino({ level: 'warn' }) };
+  // trellis serve's own port when it is free, else any.
+  http = await startServer({ port: 8080, deps }).catch((e) => (e.code === 'EADDRINUSE' ? startServer({ port: 0, deps }) : Promise.reject(e)));
+  const token = await new SignJWT({ email: 'you@example.com' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('you')
+    .setIssuedAt()
+    .setExpirationTime('8h')
+    .sign(new TextEncoder().encode(jwtSecret));
+  const link = signApprovalLink(linkKeyFrom(decisionKey), {
+    run: runId,
+    step: 'ok',
+    approver: 'you',
+    asked: pending.askedAt,
+    expires: new Date(Date.now() + 8 * 3600_000).toISOString(),
+  });
+  const env = `TEMPORAL_ADDRESS=${server.address} TRELLIS_TASK_QUEUE=${temporal.taskQueue} TRELLIS_DECISION_KEY=${decisionKey}`;
+  say(`\nIt waits for you. trellis serve is at ${http.url}: the inbox is ${http.url}/inbox`);
+  say(`  sign in with this token (a JWT for "you", valid 8 h):\n  ${token}`);
+  say(`Or approve by the signed link a notification would carry (it answers as "you", once):\n  ${http.url}/a/${link}`);
+  say('Or from another shell (this worker takes only answers signed with its key, so the CLI needs it too):');
   say(`  ${env} node dist/cli/main.js approve ${runId} ok --by you`);
-  say(`Then the refund (296 USD) waits again, for the refund tool's own policy (over 100 needs a person):`);
-  say(`  ${env} node dist/cli/main.js approve ${runId} refund --by you`);
+  say(`Then the refund (296 USD) waits again, for the refund tool's own policy (over 100 needs a person): the inbox shows it.`);
   say(`Watch it: ${env} node dist/cli/main.js status ${runId}`);
   say('Stop the demo with Ctrl-C (the run stays on disk in .trellis/dev.db).');
   await new Promise((resolve) => process.once('SIGINT', resolve));

@@ -3,6 +3,7 @@
  * `temporal server start-dev`, state in a temporary SQLite file, no UI), connections, worker processes,
  * and the small tools they share (bounded concurrency, a process's resident memory).
  */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -113,3 +114,18 @@ export async function spawnWorker({ address, taskQueue, tools, env = {} }) {
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The Temporal SDK's runtime logger, once per process: warnings and errors, except the retries of notifications a
+ * benchmark provokes on purpose (a receiver that fails some requests).
+ */
+export function installBenchRuntime() {
+  if (Runtime._instance !== undefined) return;
+  const notify = (entry) => entry.meta?.activityType === 'notify';
+  Runtime.install({
+    logger: new DefaultLogger('WARN', (entry) => {
+      if (notify(entry)) return;
+      console.error(`${entry.level} ${entry.message}`, entry.meta ?? '');
+    }),
+  });
+}

@@ -58,3 +58,8 @@ export function table(rows) {
   for (const r of rows.slice(1)) out.push(line(r, false));
   return out.join('\n');
 }
+
+/** A difference in milliseconds, with its sign. */
+export function signed(v) {
+  return `${v < 0 ? '-' : '+'}${ms(Math.abs(v))}`;
+}

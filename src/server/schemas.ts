@@ -146,7 +146,7 @@ export const DecisionRecorded = ApprovalResultSchema.extend({ runId: z.string(),
 export const EventsQuery = z.object({
   lastEventId: z
     .string()
-    .regex(/^\d+$/)
+    .regex(/^\d+$/, { error: 'must be an event id: the whole number of the last event seen' })
     .optional()
     .openapi({ param: { name: 'lastEventId', in: 'query' }, description: 'resume after this event (for clients that cannot send Last-Event-ID)' }),
 });
@@ -154,7 +154,7 @@ export const EventsQuery = z.object({
 export const EventsHeaders = z.object({
   'last-event-id': z
     .string()
-    .regex(/^\d+$/)
+    .regex(/^\d+$/, { error: 'must be an event id: the whole number of the last event seen' })
     .optional()
     .openapi({ param: { name: 'last-event-id', in: 'header' }, description: 'resume after this event (EventSource sends it when it reconnects)' }),
 });

@@ -5,8 +5,11 @@
 import type { PendingApproval, RefusedAnswer } from '../engine/messages.js';
 import { oneLine } from '../spec/text.js';
 
-/** What each gate asks, of whom, until when, and how to answer, as the Temporal UI's current details (markdown). */
-export function waitingDetails(runId: string, waiting: readonly PendingApproval[]): string {
+/**
+ * What each gate asks, of whom, until when, and how to answer, as the Temporal UI's current details (markdown). With
+ * `signed`, the worker takes only signed answers, which the UI's "Send an Update" cannot make: people answer in the inbox.
+ */
+export function waitingDetails(runId: string, waiting: readonly PendingApproval[], signed = false): string {
   const lines = ['**Waiting for a person**', ''];
   for (const g of waiting) {
     const kind = g.source === 'policy' ? 'a tool that needs approval' : g.source === 'plan' ? 'the plan' : 'approval';
@@ -15,7 +18,9 @@ export function waitingDetails(runId: string, waiting: readonly PendingApproval[
     if (g.approvers) lines.push(`  - approvers: ${g.approvers.join(', ')}`);
     if (g.deadline) lines.push(`  - deadline: ${g.deadline}`);
     lines.push(
-      `  - answer: \`trellis approve ${runId} ${g.step} --by NAME\` (\`--deny\` to refuse), or the update \`decide\` with \`{"step":"${g.step}","approved":true,"by":"NAME"}\``,
+      signed
+        ? `  - answer: in the inbox of trellis serve (this worker takes only signed answers, so "Send an Update" here is refused), or \`trellis approve ${runId} ${g.step} --by NAME\` with TRELLIS_DECISION_KEY`
+        : `  - answer: \`trellis approve ${runId} ${g.step} --by NAME\` (\`--deny\` to refuse), or the update \`decide\` with \`{"step":"${g.step}","approved":true,"by":"NAME"}\``,
     );
   }
   const plan = waiting.find((g) => g.source === 'plan');

@@ -200,7 +200,7 @@ export class RunSession {
   refreshStatus(running = `Running ${this.name}`): void {
     const waiting = [...this.gates.values()].filter((g) => !g.decision);
     this.setStatus(waiting.length > 0 ? 'waiting' : 'running');
-    const parts = [waiting.length === 0 ? running : waitingDetails(wf.workflowInfo().workflowId, waiting)];
+    const parts = [waiting.length === 0 ? running : waitingDetails(wf.workflowInfo().workflowId, waiting, workerDecisionKey() !== undefined)];
     if (this.refused.length > 0) parts.push(refusedDetails(this.refused));
     wf.setCurrentDetails(parts.join('\n\n'));
     this.memoPending(waiting);

@@ -124,6 +124,9 @@ describe('with a decision key on the worker', () => {
     );
     expect(view.status).toBe('waiting');
     expect(view.refused![0]).toMatchObject({ code: 'unsigned', by: 'alice' });
+    // The Temporal UI's current details send people to the inbox: "Send an Update" there cannot sign.
+    const metadata = (await signed.client.temporal.workflow.getHandle(runId).query('__temporal_workflow_metadata')) as { currentDetails?: string };
+    expect(metadata.currentDetails).toContain('in the inbox of trellis serve (this worker takes only signed answers');
     // A raw client that signs with the key is taken.
     const good = signDecision(KEY, { run: runId, step: 'ok', approved: false, by: 'alice', comment: 'no', at });
     const taken = await update({ step: 'ok', approved: false, by: 'alice', comment: 'no', at, signature: good });

@@ -100,7 +100,10 @@ it('streams the steps in order, resumes after Last-Event-ID with only later even
 it('refuses a Last-Event-ID that is not an event id, and an unknown run', async () => {
   const bad = await api.call('GET', '/v1/runs/whatever/events', { token: KEY, headers: { 'last-event-id': 'abc' } });
   expect(bad.status).toBe(422);
-  expect(bad.body).toMatchObject({ code: 'malformed', problems: [{ path: 'header["last-event-id"]' }] });
+  expect(bad.body).toMatchObject({
+    code: 'malformed',
+    problems: [{ path: 'header["last-event-id"]', message: 'must be an event id: the whole number of the last event seen' }],
+  });
   const unknown = await api.call('GET', '/v1/runs/no-such-run/events', { token: KEY });
   expect(unknown.status).toBe(404);
   expect(unknown.body).toMatchObject({ code: 'RUN_NOT_FOUND' });
