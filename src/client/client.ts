@@ -23,6 +23,9 @@ import { goalStart, specStart, type StartGoalOptions, type StartOptions, type Wo
 
 export { STATUS_SEARCH_ATTRIBUTE };
 
+/** gRPC's NOT_FOUND status code. */
+const GRPC_NOT_FOUND = 5;
+
 /** The seq of an ended run's end when no worker can give its events. */
 const ENDED_SEQ = Number.MAX_SAFE_INTEGER;
 
@@ -285,6 +288,33 @@ export class TrellisClient {
       const data = { status: view.status, ...(view.error !== undefined && { error: view.error }) };
       return { events: [{ seq: ENDED_SEQ, type: 'run.ended', at, data }], next: ENDED_SEQ, ended: true };
     }
+  }
+
+  /**
+   * The input the run was started with (null when it has none), from the first event of its history: what a person
+   * deciding on it wants to see, running or ended, with no worker asked.
+   *
+   * @throws {TrellisClientError} RUN_NOT_FOUND.
+   */
+  async input(runId: string): Promise<unknown> {
+    let response;
+    try {
+      response = await this.temporal.workflowService.getWorkflowExecutionHistory({
+        namespace: this.config.namespace,
+        execution: { workflowId: runId },
+        maximumPageSize: 1,
+      });
+    } catch (e) {
+      if ((e as { code?: number }).code === GRPC_NOT_FOUND) throw new TrellisClientError('RUN_NOT_FOUND', `no run "${runId}"`);
+      throw e;
+    }
+    const payload = response.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    if (!payload) return null;
+    const { payloadCodecs, payloadConverter } = this.temporal.options.loadedDataConverter;
+    let decoded = [payload];
+    for (const codec of [...payloadCodecs].reverse()) decoded = await codec.decode(decoded);
+    const args: unknown = payloadConverter.fromPayload(decoded[0]!);
+    return args !== null && typeof args === 'object' && Object.hasOwn(args, 'input') ? ((args as { input?: unknown }).input ?? null) : null;
   }
 
   /**

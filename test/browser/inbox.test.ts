@@ -128,6 +128,7 @@ describe('the approval inbox, in chromium', () => {
     const question = await text(page, 'section[data-pending="plan"]');
     expect(question).toContain('refund_order {"orderId":"B7","amount":250}');
     expect(await text(page, 'main')).toContain('refund-b7-full');
+    expect(await text(page, 'section[aria-labelledby="input-h"]')).toContain('The run was started without input.');
     expect(await page.evaluate(`document.querySelector('a[href^="${TEMPORAL_UI}"]').href`)).toBe(
       `${TEMPORAL_UI}/namespaces/default/workflows/${run.runId}`,
     );

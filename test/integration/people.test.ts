@@ -278,6 +278,21 @@ describe('notifications', () => {
   });
 });
 
+describe('the input of a run', () => {
+  it('is read from its history, running or ended; an unknown run is RUN_NOT_FOUND', async () => {
+    const runId = newId('input');
+    const withInput = {
+      ...spec('with-input', [{ id: 'a', kind: 'tool', tool: 'echo', args: { text: '${input.note}' } }]),
+      input: { type: 'object' },
+    };
+    await notified.client.start(withInput, { id: runId, input: { note: 'the glass was shattered', amount: 296 } });
+    expect(await notified.client.input(runId)).toEqual({ note: 'the glass was shattered', amount: 296 });
+    await notified.client.getHandle(runId).result();
+    expect(await notified.client.input(runId)).toEqual({ note: 'the glass was shattered', amount: 296 });
+    await expect(notified.client.input('no-such-run-anywhere')).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
+  });
+});
+
 describe('the events of an ended run with no worker', () => {
   it('give its end once, under the last seq, and nothing after it', async () => {
     const h = await startHarness({ tools });

@@ -22,6 +22,7 @@ export async function runPage(c: Context<InboxEnv>, deps: ServerDeps): Promise<R
   const view = await runOrUndefined(deps.client, runId);
   const session = sessionOf(c, deps);
   if (!view) return page(c, { title: 'No such run', status: 404, session, body: html`<p>There is no run <code>${runId}</code>.</p>` });
+  const input = await deps.client.input(runId);
   const principal = c.get('principal');
   const now = new Date();
   const flash = takeFlash(c);
@@ -51,7 +52,7 @@ export async function runPage(c: Context<InboxEnv>, deps: ServerDeps): Promise<R
             }
           </section>`,
       )}
-      ${stepsSection(view)} ${liveSection(view)}`,
+      ${inputSection(input)} ${stepsSection(view)} ${liveSection(view)}`,
   });
 }
 
@@ -76,6 +77,18 @@ export async function postDecision(c: Context<InboxEnv>, deps: ServerDeps): Prom
   );
   return c.redirect(back, 303);
 }
+
+/** The run's input, as it was started with, shown whole up to INPUT_SHOWN characters. */
+function inputSection(input: unknown): Fragment {
+  const text = JSON.stringify(input, null, 2);
+  const shown = text.length > INPUT_SHOWN ? `${text.slice(0, INPUT_SHOWN)}\n... (${text.length - INPUT_SHOWN} more characters)` : text;
+  return html`<section class="card" aria-labelledby="input-h">
+    <h2 id="input-h">Input</h2>
+    ${input === null ? html`<p>The run was started without input.</p>` : html`<pre>${shown}</pre>`}
+  </section>`;
+}
+
+const INPUT_SHOWN = 4000;
 
 function stepsSection(view: RunView): Fragment {
   const steps = Object.entries(view.steps);
