@@ -25,6 +25,7 @@ import {
 } from './config.js';
 import type { PayloadLimits } from './engine/messages.js';
 import { createLlmClient, llmConfigFromEnv, type LlmConfig } from './llm/client.js';
+import { dataConverterFor, encryptionKeysFromEnv, type EncryptionKeys } from './codec/index.js';
 import { notifyConfigFromEnv, type NotifyConfig } from './notify/config.js';
 import { plannerConfigFromEnv, type PlannerConfig } from './planner/config.js';
 import { DECISION_KEY_GLOBAL } from './workflows/decision-key.js';
@@ -66,6 +67,11 @@ export interface TrellisWorkerOptions {
   decisionKey?: string;
   /** Where notifications go (webhooks, links). Default: TRELLIS_WEBHOOKS, TRELLIS_WEBHOOK_SECRET, TRELLIS_PUBLIC_URL. */
   notify?: NotifyConfig;
+  /**
+   * The keys every payload is encrypted with (the first is current); `null`: none, whatever the environment says.
+   * Default: TRELLIS_ENCRYPTION_KEYS or TRELLIS_ENCRYPTION_KEY_FILE (unset: no encryption).
+   */
+  encryption?: EncryptionKeys | null;
   /** Other Temporal worker options, for those who know they want them. */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -116,11 +122,13 @@ export async function createTrellisWorker(
   const decisionKey = options.decisionKey ?? decisionKeyFromEnv();
   if (options.decisionKey !== undefined) checkDecisionKey(options.decisionKey, 'decisionKey');
   const notify = options.notify ?? notifyConfigFromEnv();
+  const encryption = options.encryption === undefined ? encryptionKeysFromEnv() : (options.encryption ?? undefined);
   const worker = await Worker.create({
     connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
     workflowBundle: withDecisionKey(options.workflowBundle ?? (await bundleWorkflows()), decisionKey),
+    dataConverter: dataConverterFor(encryption),
     activities: createActivities({
       tools: options.tools,
       llm: createLlmClient(llmConfig),
@@ -148,6 +156,7 @@ export async function createTrellisWorker(
       specs: specsDir ?? DEFAULT_SPECS_DIR,
       limits,
       signedAnswers: decisionKey !== undefined,
+      encryptionKey: encryption?.current.id ?? 'none',
       webhooks: notify.targets.map((t) => t.name),
     },
     'worker ready',
@@ -210,3 +219,12 @@ export { createActivities, type ActivityDeps } from './activities/index.js';
 export { payloadLimitInterceptor } from './activities/payload-limit.js';
 export { chat, EmptyReplyError, InvalidReplyError, type ChatRequest, type ChatResult } from './llm/chat.js';
 export { createLlmClient, llmConfigFromEnv, type LlmConfig } from './llm/client.js';
+export {
+  dataConverterFor,
+  DecryptError,
+  EncryptionCodec,
+  encryptionKeysFromEnv,
+  parseEncryptionKeys,
+  type EncryptionKey,
+  type EncryptionKeys,
+} from './codec/index.js';

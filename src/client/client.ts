@@ -11,6 +11,7 @@ import {
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import { checkDecisionKey, connectionOptions, decisionKeyFromEnv, temporalConfig, type TemporalConfig } from '../config.js';
+import { dataConverterFor, encryptionKeysFromEnv, type EncryptionKeys } from '../codec/index.js';
 import { signDecision } from '../engine/decision-signature.js';
 import type { ApprovalDecision, ApprovalResult, GoalResult, PendingApproval, RunEvents, RunResult, RunView } from '../engine/messages.js';
 import type { RunStatus } from '../engine/state.js';
@@ -33,6 +34,11 @@ const ENDED_SEQ = Number.MAX_SAFE_INTEGER;
 export interface ClientOptions {
   /** Signs every answer with this key (at least 32 characters), as a worker with TRELLIS_DECISION_KEY requires. Default: TRELLIS_DECISION_KEY. */
   decisionKey?: string;
+  /**
+   * Encrypts what it sends and decrypts what it reads with these keys, as the worker does; `null`: none. Default:
+   * TRELLIS_ENCRYPTION_KEYS or TRELLIS_ENCRYPTION_KEY_FILE.
+   */
+  encryption?: EncryptionKeys | null;
 }
 
 /** One run, as list gives it. */
@@ -87,6 +93,7 @@ export class TrellisClient {
     const full = temporalConfig(config);
     if (options.decisionKey !== undefined) checkDecisionKey(options.decisionKey, 'decisionKey');
     const decisionKey = options.decisionKey ?? decisionKeyFromEnv();
+    const encryption = options.encryption === undefined ? encryptionKeysFromEnv() : (options.encryption ?? undefined);
     let connection: Connection;
     try {
       connection = await Connection.connect({ ...connectionOptions(full), connectTimeout: 5_000 });
@@ -96,7 +103,8 @@ export class TrellisClient {
         `cannot reach Temporal at ${full.address}: ${(e as Error).message}. Start one with \`trellis dev\` (or \`npm run temporal\`), or set TEMPORAL_ADDRESS.`,
       );
     }
-    return new TrellisClient(new Client({ connection, namespace: full.namespace }), full, connection, decisionKey);
+    const client = new Client({ connection, namespace: full.namespace, dataConverter: dataConverterFor(encryption) });
+    return new TrellisClient(client, full, connection, decisionKey);
   }
 
   /** Closes the connection; the client and its handles cannot be used after it. */

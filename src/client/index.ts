@@ -8,6 +8,7 @@
  *   const { output } = await run.result();
  */
 export { TrellisClient, STATUS_SEARCH_ATTRIBUTE, type ClientOptions, type RunSummary } from './client.js';
+export { DecryptError, parseEncryptionKeys, type EncryptionKeys } from '../codec/index.js';
 export type { StartGoalOptions, StartOptions } from './start-args.js';
 export { RunHandle, type Answer } from './handle.js';
 export { TrellisClientError, TrellisRunError, type ClientErrorCode, type RunErrorCode } from './errors.js';

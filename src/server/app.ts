@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { requireAuth, type AuthEnv } from './auth.js';
 import type { ServerDeps } from './deps.js';
 import { inboxRoutes } from './inbox/index.js';
+import { codecRoutes } from './routes/codec.js';
 import { HttpProblem, malformedRequest, problemFor, problemResponse } from './problem.js';
 import { decisionRoutes } from './routes/decisions.js';
 import { eventRoutes } from './routes/events.js';
@@ -74,6 +75,7 @@ export function createServerApp(deps: ServerDeps): OpenAPIHono<AuthEnv> {
   app.route('/', decisionRoutes(full));
   app.route('/', eventRoutes(full));
   app.route('/', inboxRoutes(full));
+  app.route('/', codecRoutes(full));
   return app;
 }
 

@@ -178,7 +178,9 @@ export async function principalFromBearer(config: AuthConfig, token: string): Pr
  * request that changes state (anything but GET, HEAD and OPTIONS) must carry the CSRF token, in the header
  * `x-csrf-token` or the form field `csrf`. Sets `c.var.principal`; answers 401 (and 403 for a bad CSRF token).
  */
-export function requireAuth(config: AuthConfig): MiddlewareHandler<AuthEnv> {
+export function requireAuth(config: AuthConfig, options: { csrf?: boolean } = {}): MiddlewareHandler<AuthEnv> {
+  // A POST that changes nothing (the codec's) needs no CSRF token: CORS keeps other origins from reading its answer.
+  const csrf = options.csrf ?? true;
   return async (c, next) => {
     const header = c.req.header('authorization');
     if (header !== undefined && !authConfigured(config)) throw unauthenticated(NOT_CONFIGURED);
@@ -195,7 +197,7 @@ export function requireAuth(config: AuthConfig): MiddlewareHandler<AuthEnv> {
     }
     const principal = sessionPrincipal(c, config);
     if (principal) {
-      if (!['GET', 'HEAD', 'OPTIONS'].includes(c.req.method) && !checkCsrf(c, config, principal, await csrfOf(c))) {
+      if (csrf && !['GET', 'HEAD', 'OPTIONS'].includes(c.req.method) && !checkCsrf(c, config, principal, await csrfOf(c))) {
         throw new HttpProblem(
           403,
           'csrf_invalid',

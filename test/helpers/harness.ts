@@ -7,6 +7,7 @@ import type { Worker } from '@temporalio/worker';
 import { TrellisClient } from '../../src/client/index.js';
 import type { MockRule } from '../../src/llm/mock-script.js';
 import type { NotifyConfig } from '../../src/notify/config.js';
+import type { EncryptionKeys } from '../../src/codec/keys.js';
 import { startMockLlm, type MockLlmServer } from '../../src/llm/mock-server.js';
 import type { Tool } from '../../src/tools/define.js';
 import { bundleWorkflows, createTrellisWorker } from '../../src/worker.js';
@@ -38,6 +39,8 @@ export async function startHarness(options: {
   clientDecisionKey?: string;
   /** Where the worker's notifications go. Default: none. */
   notify?: NotifyConfig;
+  /** The payload keys of the worker and the client. Default: none (whatever the environment says). */
+  encryption?: EncryptionKeys;
 }): Promise<Harness> {
   bundle ??= bundleWorkflows();
   const taskQueue = `test-${randomUUID()}`;
@@ -56,6 +59,7 @@ export async function startHarness(options: {
       ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
       ...(options.specsDir !== undefined && { specsDir: options.specsDir }),
       ...(options.decisionKey !== undefined && { decisionKey: options.decisionKey }),
+      encryption: options.encryption ?? null,
       notify: options.notify ?? {
         targets: [],
         links: { publicUrl: 'http://127.0.0.1:8080', temporalUiUrl: 'http://localhost:8233', namespace: 'default' },
@@ -64,7 +68,10 @@ export async function startHarness(options: {
     return { worker, done: worker.run() };
   };
   const first = await startWorker();
-  const client = await TrellisClient.connect(temporal, options.clientDecisionKey !== undefined ? { decisionKey: options.clientDecisionKey } : {});
+  const client = await TrellisClient.connect(temporal, {
+    ...(options.clientDecisionKey !== undefined && { decisionKey: options.clientDecisionKey }),
+    encryption: options.encryption ?? null,
+  });
   return {
     client,
     mock,

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { encryptionKeysFromEnv } from '../../codec/keys.js';
 import { ConfigError, workerConfigFromEnv } from '../../config.js';
 import { withClient } from '../client.js';
 import { asUsageError, loadCatalog, UsageError } from '../io.js';
@@ -33,6 +34,7 @@ export function registerServe(program: Command): void {
       const env = asUsageError(() => workerConfigFromEnv());
       const auth = asUsageError(() => authConfigFromEnv());
       const publicUrl = asUsageError(() => publicUrlFromEnv());
+      const encryption = asUsageError(() => encryptionKeysFromEnv());
       const tools = await loadCatalog(opts.tools ?? env.toolsModule);
       const specsDir = opts.specs ?? env.specsDir;
       const logger = pino({ name: 'trellis-serve', level: env.logLevel });
@@ -49,6 +51,7 @@ export function registerServe(program: Command): void {
             ...(specsDir !== undefined && { specsDir }),
             ...(process.env.TRELLIS_TEMPORAL_UI_URL && { temporalUiUrl: process.env.TRELLIS_TEMPORAL_UI_URL }),
             ...(process.env.TRELLIS_DECISION_KEY && { decisionKey: process.env.TRELLIS_DECISION_KEY }),
+            ...(encryption && { encryption }),
           },
         }).catch((e: Error) => Promise.reject(new UsageError(`cannot listen on ${opts.host}:${port}: ${e.message}`)));
         // Listening for the signals before saying where: whoever reads the URL may stop the server at once.

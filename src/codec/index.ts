@@ -1,0 +1,30 @@
+/** Payload encryption: the codec, its keys, and the data converter the worker, the client and the CLI share. */
+import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
+import { DecryptError, ENCRYPTED_ENCODING, EncryptionCodec } from './encryption.js';
+import type { EncryptionKeys } from './keys.js';
+
+export { COMPRESS_ABOVE_BYTES, DecryptError, ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA } from './encryption.js';
+export { encryptionKeysFromEnv, parseEncryptionKeys, type EncryptionKey, type EncryptionKeys } from './keys.js';
+
+/**
+ * The data converter for these keys. Without keys nothing is encrypted, and an encrypted payload (a run another
+ * process encrypted) fails with a DecryptError that says which setting reads it, not the SDK's "unknown encoding".
+ */
+export function dataConverterFor(keys: EncryptionKeys | undefined): DataConverter {
+  return { payloadCodecs: [keys ? new EncryptionCodec(keys) : new NoKeysCodec()] };
+}
+
+class NoKeysCodec implements PayloadCodec {
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads;
+  }
+
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    if (payloads.some((p) => new TextDecoder().decode(p.metadata?.encoding ?? new Uint8Array()) === ENCRYPTED_ENCODING)) {
+      throw new DecryptError(
+        'this run is encrypted, and this process has no key: set TRELLIS_ENCRYPTION_KEYS (or TRELLIS_ENCRYPTION_KEY_FILE) as the worker has it',
+      );
+    }
+    return payloads;
+  }
+}
