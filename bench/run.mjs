@@ -20,6 +20,7 @@ const BENCHMARKS = [
   () => import('./interpreter.mjs'),
   () => import('./plan-vs-react.mjs'),
   () => import('./api.mjs'),
+  () => import('./codec.mjs'),
 ];
 
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));

@@ -8,7 +8,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+// A CommonJS module: its default export is the namespace (named imports fail under Node's ESM loader).
+import proto from '@temporalio/proto';
 import { TrellisError } from '../errors.js';
 import type { EncryptionKeys } from './keys.js';
 
@@ -21,6 +22,7 @@ export const COMPRESSION_METADATA = 'trellis-compression';
 /** Payloads smaller than this are not worth compressing. */
 export const COMPRESS_ABOVE_BYTES = 1024;
 
+const PayloadProto = proto.temporal.api.common.v1.Payload;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
@@ -47,7 +49,7 @@ export class EncryptionCodec implements PayloadCodec {
   }
 
   private encrypt(payload: Payload): Payload {
-    const plain = Buffer.from(temporal.api.common.v1.Payload.encode(payload).finish());
+    const plain = Buffer.from(PayloadProto.encode(payload).finish());
     const zipped = plain.length > COMPRESS_ABOVE_BYTES ? gzipSync(plain) : undefined;
     const body = zipped && zipped.length < plain.length ? zipped : plain;
     const { id, key } = this.keys.current;
@@ -89,6 +91,6 @@ export class EncryptionCodec implements PayloadCodec {
         `a payload encrypted with the key "${id}" does not decrypt: it was changed, or the key with that id is not the one it was encrypted with`,
       );
     }
-    return temporal.api.common.v1.Payload.decode(gzip ? gunzipSync(body) : body);
+    return PayloadProto.decode(gzip ? gunzipSync(body) : body);
   }
 }
