@@ -3,16 +3,17 @@
  * person survives stopping and starting `trellis dev` again, and completes after.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { TrellisClient } from '../../src/client/index.js';
+import { parseEncryptionKeys, TrellisClient } from '../../src/client/index.js';
 import { parseMockScript } from '../../src/llm/mock-script.js';
 import { startMockLlm, type MockLlmServer } from '../../src/llm/mock-server.js';
 import { CLI, ROOT } from '../helpers/cli.js';
+import { plaintextIn, rawHistory } from '../helpers/temporal-cli.js';
 import { waitFor } from '../helpers/wait.js';
 
 let dir: string;
@@ -32,10 +33,14 @@ function freePort(): Promise<number> {
 }
 
 /** Starts `trellis dev` and resolves with everything it printed once it says how to stop it. */
-function startDev(on: { port: number; db: string } = { port, db: path.join(dir, 'dev.db') }): Promise<{ child: ChildProcess; out: string }> {
-  const child = spawn(process.execPath, [CLI, 'dev', '--tools', 'examples/tools.ts', '--port', String(on.port), '--db', on.db], {
+function startDev(
+  on: { port: number; db: string } = { port, db: path.join(dir, 'dev.db') },
+  extra: { args?: string[]; env?: Record<string, string> } = {},
+): Promise<{ child: ChildProcess; out: string }> {
+  const args = [CLI, 'dev', '--tools', 'examples/tools.ts', '--port', String(on.port), '--db', on.db, ...(extra.args ?? [])];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, OPENAI_BASE_URL: mock.baseUrl, TRELLIS_LOG_LEVEL: 'warn', TRELLIS_TASK_QUEUE: 'dev-test' },
+    env: { ...process.env, OPENAI_BASE_URL: mock.baseUrl, TRELLIS_LOG_LEVEL: 'warn', TRELLIS_TASK_QUEUE: 'dev-test', ...extra.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -98,6 +103,37 @@ it('keeps runs on disk across a restart and prints the UI address', async () => 
   } finally {
     await client.close();
   }
+}, 120_000);
+
+it('--encrypt makes a key once, encrypts every payload, and a client with the key file reads the run', async () => {
+  const home = path.join(dir, 'home');
+  const cli = path.join(ROOT, '.trellis', 'temporal-cli', 'bin', 'temporal');
+  const on = { port: await freePort(), db: path.join(dir, 'encrypted.db') };
+  const dev = await startDev(on, { args: ['--encrypt'], env: { TRELLIS_HOME: home, ...(existsSync(cli) && { TEMPORAL_CLI: cli }) } });
+  const keyFile = path.join(home, 'encryption.keys');
+  expect(dev.out).toContain(`Payloads are encrypted with the key "dev" (in ${keyFile})`);
+  expect(dev.out).toContain(`TRELLIS_ENCRYPTION_KEY_FILE=${keyFile} trellis run`);
+  expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+  const config = { address: `127.0.0.1:${on.port}`, namespace: 'default', taskQueue: 'dev-test' };
+  const client = await TrellisClient.connect(config, { encryption: parseEncryptionKeys(readFileSync(keyFile, 'utf8'), keyFile) });
+  try {
+    const { runId } = await client.start(JSON.parse(readFileSync('examples/refund.json', 'utf8')), { input: { orderId: 'A-1002' } });
+    await waitFor(
+      () => client.status(runId),
+      (view) => view.status === 'waiting',
+      { timeoutMs: 15_000, what: 'the encrypted run to wait for a person' },
+    );
+    expect(plaintextIn(await rawHistory(runId, config), ['A-1002', 'Refund 80'])).toEqual([]);
+    await client.cancel(runId);
+  } finally {
+    await client.close();
+  }
+  expect(await stop(dev.child)).toBe(0);
+  // Again: the same key, not a new one.
+  const before = readFileSync(keyFile, 'utf8');
+  const again = await startDev(on, { args: ['--encrypt'], env: { TRELLIS_HOME: home, ...(existsSync(cli) && { TEMPORAL_CLI: cli }) } });
+  expect(readFileSync(keyFile, 'utf8')).toBe(before);
+  expect(await stop(again.child)).toBe(0);
 }, 120_000);
 
 /** The pids of running `temporal server start-dev` processes on this port (from /proc on Linux, else ps). */

@@ -83,3 +83,17 @@ export async function historyEvents(id: string, server: Server = testServer()): 
   if (r.code !== 0) throw new Error(`temporal workflow show failed: ${r.stderr}`);
   return (JSON.parse(r.stdout) as { events: Array<Record<string, unknown> & { eventType: string }> }).events;
 }
+
+/** The raw history as `temporal workflow show -o json` prints it (payloads as Temporal stores them). */
+export async function rawHistory(id: string, server: Server = testServer()): Promise<string> {
+  const r = await temporal(['workflow', 'show', '--workflow-id', id, '-o', 'json'], 30_000, server);
+  if (r.code !== 0) throw new Error(`temporal workflow show failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Which of `secrets` a raw history holds, as text or inside any of its base64 strings (payload data, metadata). */
+export function plaintextIn(history: string, secrets: readonly string[]): string[] {
+  const decoded = (history.match(/"[A-Za-z0-9+/]{8,}={0,2}"/g) ?? []).map((q) => Buffer.from(q.slice(1, -1), 'base64').toString('latin1'));
+  const texts = [history, ...decoded];
+  return secrets.filter((secret) => texts.some((t) => t.includes(secret)));
+}
