@@ -5,7 +5,7 @@
  * the workflow's own checks of an answer (src/engine/decision.ts) agree with DecisionSchema, as a test holds.
  */
 import { z } from 'zod';
-import { DECISION_LIMITS, REFUSAL_CODES } from '../engine/decision.js';
+import { DECISION_LIMITS, ISO_TIME, REFUSAL_CODES } from '../engine/decision.js';
 import type {
   ApprovalDecision,
   ApprovalResult,
@@ -79,7 +79,7 @@ export const DecisionSchema = z
     at: z
       .string()
       .max(DECISION_LIMITS.at)
-      .refine((t) => Number.isFinite(Date.parse(t)))
+      .regex(ISO_TIME)
       .nullable()
       .optional()
       .meta({ description: 'when the answer was signed, ISO 8601 (required with a signature)' }),

@@ -41,6 +41,12 @@ export const DECISION_LIMITS = { step: 64, by: 200, comment: 4000, groups: 50, g
 
 const FIELDS = ['step', 'approved', 'by', 'comment', 'groups', 'at', 'signature'] as const;
 
+/**
+ * An answer's `at`: an ISO 8601 time, checked by its form alone, so the JSON Schema (a pattern) says what the workflow
+ * takes, exactly.
+ */
+export const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
 /** `group:NAME` in approvers lets anyone whose answer names the group NAME answer. */
 export const GROUP_PREFIX = 'group:';
 
@@ -83,7 +89,7 @@ export function readDecision(value: unknown): { ok: true; decision: ApprovalDeci
   }
   const at = field(o, 'at');
   if (at !== undefined && at !== null) {
-    if (typeof at !== 'string' || at.length > DECISION_LIMITS.at || !Number.isFinite(Date.parse(at))) {
+    if (typeof at !== 'string' || at.length > DECISION_LIMITS.at || !ISO_TIME.test(at)) {
       return bad(`at must be an ISO 8601 timestamp, got ${describe(at)}`);
     }
     decision.at = at;

@@ -50,6 +50,17 @@ describe('a decision', () => {
     );
   });
 
+  it('refuses an empty or malformed at everywhere alike (a counterexample fast-check found)', () => {
+    const ajv = new Ajv2020({ strict: false });
+    const schema = ajv.compile(contractJsonSchema('decision'));
+    for (const at of ['', 'yesterday', '2026-12-02']) {
+      const value = { step: ' ', at, approved: false };
+      expect([readDecision(value).ok, DecisionSchema.safeParse(value).success, schema(value)]).toEqual([false, false, false]);
+    }
+    const good = { step: 'ok', at: '2026-12-02T10:00:00.000Z', approved: true };
+    expect([readDecision(good).ok, DecisionSchema.safeParse(good).success, schema(good)]).toEqual([true, true, true]);
+  });
+
   it('names what is wrong', () => {
     const message = (v: unknown) => {
       const r = readDecision(v);
