@@ -136,6 +136,28 @@ export function checkDecisionKey(key: string, where: string): void {
   }
 }
 
+/** `text` as an http(s) URL; else a ConfigError naming `variable` and `what` (the entry, or the quoted value). */
+export function httpUrlSetting(variable: string, text: string, what: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${variable}: ${what} is not a URL (expected http:// or https://...)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${variable}: ${what} must be an http or https URL, got the scheme ${JSON.stringify(url.protocol.slice(0, -1))}`);
+  }
+  return url;
+}
+
+/** A base URL (TRELLIS_PUBLIC_URL, TRELLIS_TEMPORAL_UI_URL): http(s), kept with its path, without a trailing slash. */
+export function baseUrlSetting(variable: string, text: string): string {
+  const url = httpUrlSetting(variable, text, JSON.stringify(text));
+  if (url.search !== '' || url.hash !== '')
+    throw new ConfigError(`${variable} must be a base URL, without a query or fragment, got ${JSON.stringify(text)}`);
+  return url.href.replace(/\/+$/, '');
+}
+
 /** The worker's own settings, as `trellis worker`, `trellis dev` and createTrellisWorker read them. */
 export interface WorkerConfig {
   /** TRELLIS_TOOLS: the tools module. */

@@ -4,7 +4,7 @@
  * for the Temporal UI link).
  */
 import { Webhook } from 'standardwebhooks';
-import { ConfigError, temporalConfigFromEnv } from '../config.js';
+import { baseUrlSetting, ConfigError, httpUrlSetting, temporalConfigFromEnv } from '../config.js';
 import { linkKeyFrom } from '../links/approval-link.js';
 
 /** One receiver of notifications. */
@@ -62,8 +62,8 @@ export function notifyConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Notif
     targets,
     ...(secret !== undefined && { secret }),
     links: {
-      publicUrl: baseUrl('TRELLIS_PUBLIC_URL', env.TRELLIS_PUBLIC_URL || DEFAULT_PUBLIC_URL),
-      temporalUiUrl: baseUrl('TRELLIS_TEMPORAL_UI_URL', env.TRELLIS_TEMPORAL_UI_URL || DEFAULT_TEMPORAL_UI_URL),
+      publicUrl: baseUrlSetting('TRELLIS_PUBLIC_URL', env.TRELLIS_PUBLIC_URL || DEFAULT_PUBLIC_URL),
+      temporalUiUrl: baseUrlSetting('TRELLIS_TEMPORAL_UI_URL', env.TRELLIS_TEMPORAL_UI_URL || DEFAULT_TEMPORAL_UI_URL),
       namespace: temporalConfigFromEnv(env).namespace,
       ...(decisionKey !== undefined && { linkKey: linkKeyFrom(decisionKey) }),
     },
@@ -81,7 +81,7 @@ function parseTargets(text: string): NotifyTarget[] {
     .forEach((entry, i) => {
       const slackPrefixed = entry.toLowerCase().startsWith(SLACK_PREFIX);
       const raw = slackPrefixed ? entry.slice(SLACK_PREFIX.length) : entry;
-      const url = httpUrl('TRELLIS_WEBHOOKS', raw, `entry ${i + 1}`);
+      const url = httpUrlSetting('TRELLIS_WEBHOOKS', raw, `entry ${i + 1}`);
       // fetch refuses such a URL on every delivery: better said once, at start.
       if (url.username !== '' || url.password !== '')
         throw new ConfigError(`TRELLIS_WEBHOOKS: entry ${i + 1} has a user name or password in it, which is not sent`);
@@ -100,27 +100,6 @@ function publicName(url: URL, kind: NotifyTarget['kind']): string {
   let path = url.pathname;
   if (kind === 'slack') path = path.replace(/\/[^/]+\/?$/, '/…');
   return `${kind === 'slack' ? SLACK_PREFIX : ''}${url.protocol}//${url.host}${path}`;
-}
-
-function httpUrl(variable: string, text: string, what: string): URL {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ConfigError(`${variable}: ${what} is not a URL (expected http:// or https://...)`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`${variable}: ${what} must be an http or https URL, got the scheme ${JSON.stringify(url.protocol.slice(0, -1))}`);
-  }
-  return url;
-}
-
-/** A base URL (TRELLIS_PUBLIC_URL, TRELLIS_TEMPORAL_UI_URL): http(s), kept with its path, without a trailing slash. */
-function baseUrl(variable: string, text: string): string {
-  const url = httpUrl(variable, text, JSON.stringify(text));
-  if (url.search !== '' || url.hash !== '')
-    throw new ConfigError(`${variable} must be a base URL, without a query or fragment, got ${JSON.stringify(text)}`);
-  return url.href.replace(/\/+$/, '');
 }
 
 function checkSecret(secret: string): void {

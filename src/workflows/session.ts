@@ -36,10 +36,10 @@ import { approveSignal, decideUpdate, eventsQuery, FINAL_VIEW_MEMO, PENDING_MEMO
 import { EventLog } from './run-events.js';
 import type { Activities } from './step-context.js';
 
-// Temporal replaces Date inside workflows with the deterministic workflow clock: this is replay-safe, and the one
-// clock read workflow code has (the determinism lint rule points everything else here).
+// Temporal replaces Date inside workflows with the deterministic workflow clock, and this is the one clock read
+// workflow code has (the determinism lint rule points everything else here).
 // eslint-disable-next-line no-restricted-syntax
-export const workflowClockMs = (): number => Date.now();
+export const workflowClockMs = (): number => Date.now(); // replay-safe: the workflow clock
 export const workflowNow = (): string => new Date(workflowClockMs()).toISOString();
 
 export interface Gate extends PendingApproval {

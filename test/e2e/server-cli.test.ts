@@ -82,4 +82,8 @@ it('refuses settings it cannot use before it listens: exit 2, naming the entry, 
   expect(both.code).toBe(2);
   expect(both.stderr).toMatch(/TRELLIS_JWKS_URL or TRELLIS_JWT_SECRET, not both/);
   expect((await runCli(['serve', '--port', 'x'])).code).toBe(2);
+  // The URLs are checked as the worker checks them, before anything listens.
+  const ui = await runCli(['serve', '--port', '0'], { env: { TRELLIS_API_KEYS: `ok:${KEY}`, TRELLIS_TEMPORAL_UI_URL: 'localhost:8233' } });
+  expect(ui.code).toBe(2);
+  expect(ui.stderr).toMatch(/TRELLIS_TEMPORAL_UI_URL: "localhost:8233" must be an http or https URL/);
 });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { encryptionKeysFromEnv } from '../../codec/keys.js';
-import { ConfigError, workerConfigFromEnv } from '../../config.js';
+import { baseUrlSetting, workerConfigFromEnv } from '../../config.js';
 import { withClient } from '../client.js';
 import { asUsageError, loadCatalog, UsageError } from '../io.js';
 
@@ -33,7 +33,8 @@ export function registerServe(program: Command): void {
       ]);
       const env = asUsageError(() => workerConfigFromEnv());
       const auth = asUsageError(() => authConfigFromEnv());
-      const publicUrl = asUsageError(() => publicUrlFromEnv());
+      const publicUrl = asUsageError(() => baseUrlFromEnv('TRELLIS_PUBLIC_URL'));
+      const temporalUiUrl = asUsageError(() => baseUrlFromEnv('TRELLIS_TEMPORAL_UI_URL'));
       const encryption = asUsageError(() => encryptionKeysFromEnv());
       const tools = await loadCatalog(opts.tools ?? env.toolsModule);
       const specsDir = opts.specs ?? env.specsDir;
@@ -49,7 +50,7 @@ export function registerServe(program: Command): void {
             ...(publicUrl && { publicUrl }),
             ...(tools && { tools }),
             ...(specsDir !== undefined && { specsDir }),
-            ...(process.env.TRELLIS_TEMPORAL_UI_URL && { temporalUiUrl: process.env.TRELLIS_TEMPORAL_UI_URL }),
+            ...(temporalUiUrl && { temporalUiUrl }),
             ...(process.env.TRELLIS_DECISION_KEY && { decisionKey: process.env.TRELLIS_DECISION_KEY }),
             ...(encryption && { encryption }),
           },
@@ -82,16 +83,8 @@ export function registerServe(program: Command): void {
     });
 }
 
-/** TRELLIS_PUBLIC_URL, the base URL links use (behind a proxy, say), without a trailing slash. */
-function publicUrlFromEnv(): string | undefined {
-  const text = process.env.TRELLIS_PUBLIC_URL;
-  if (!text) return undefined;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ConfigError(`TRELLIS_PUBLIC_URL is not a URL: ${JSON.stringify(text)}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('TRELLIS_PUBLIC_URL must be an http(s) URL');
-  return url.href.replace(/\/+$/, '');
+/** A base URL setting (TRELLIS_PUBLIC_URL, TRELLIS_TEMPORAL_UI_URL), checked as the worker checks it; undefined when unset. */
+function baseUrlFromEnv(variable: string): string | undefined {
+  const text = process.env[variable];
+  return text ? baseUrlSetting(variable, text) : undefined;
 }
