@@ -9,6 +9,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowUpdateFailedError,
   type WorkflowExecutionDescription,
+  type WorkflowHandle,
 } from '@temporalio/client';
 import { checkDecisionKey, connectionOptions, decisionKeyFromEnv, temporalConfig, type TemporalConfig } from '../config.js';
 import { dataConverterFor, encryptionKeysFromEnv, type EncryptionKeys } from '../codec/index.js';
@@ -277,13 +278,7 @@ export class TrellisClient {
    * ```
    */
   async events(runId: string, after = 0): Promise<RunEvents> {
-    const handle = this.temporal.workflow.getHandle(runId);
-    let described: WorkflowExecutionDescription;
-    try {
-      described = await handle.describe();
-    } catch (e) {
-      throw this.notFound(e, runId);
-    }
+    const { handle, described } = await this.described(runId);
     try {
       return await this.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(eventsQuery, { after }));
     } catch (e) {
@@ -338,13 +333,7 @@ export class TrellisClient {
    * ```
    */
   async status(runId: string): Promise<RunView> {
-    const handle = this.temporal.workflow.getHandle(runId);
-    let described: WorkflowExecutionDescription;
-    try {
-      described = await handle.describe();
-    } catch (e) {
-      throw this.notFound(e, runId);
-    }
+    const { handle, described } = await this.described(runId);
     if (described.status.name !== 'RUNNING') return endedRunView(handle, described).catch((e: unknown) => Promise.reject(this.notFound(e, runId)));
     try {
       return await this.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery));
@@ -450,6 +439,16 @@ export class TrellisClient {
   private hasStatusAttribute(): Promise<boolean> {
     this.statusAttribute ??= hasStatusAttribute(this.connection.operatorService, this.config.namespace).catch(() => false);
     return this.statusAttribute;
+  }
+
+  /** The run's handle and its description; RUN_NOT_FOUND for an id without a run. */
+  private async described(runId: string): Promise<{ handle: WorkflowHandle; described: WorkflowExecutionDescription }> {
+    const handle = this.temporal.workflow.getHandle(runId);
+    try {
+      return { handle, described: await handle.describe() };
+    } catch (e) {
+      throw this.notFound(e, runId);
+    }
   }
 
   private notFound(e: unknown, runId: string): unknown {

@@ -6,14 +6,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRoute } from '@hono/zod-openapi';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
-import type { TrellisClient } from '../../client/client.js';
+import type { RunEvents } from '../../engine/messages.js';
 import { requireScope } from '../auth.js';
 import type { ServerDeps } from '../deps.js';
 import { HttpProblem } from '../problem.js';
 import { EventsHeaders, EventsQuery, RunIdParams } from '../schemas.js';
 import { BEARER, errors, routesApp } from './common.js';
-
-type RunEvents = Awaited<ReturnType<TrellisClient['events']>>;
 
 /** How often an open stream asks the run for new events. */
 export const POLL_MS = 300;
