@@ -9,6 +9,8 @@ COPY src ./src
 COPY examples ./examples
 COPY prompts ./prompts
 RUN npm run build && npm prune --omit=dev
+# The blob store's folder (TRELLIS_BLOB_STORE=/blobs in docker-compose.yml): a volume mounted here starts owned by node.
+RUN mkdir -p /blobs && chown node:node /blobs
 ENV NODE_ENV=production TRELLIS_TOOLS=/app/examples/tools.ts
 USER node
 CMD ["node", "dist/cli/main.js", "worker"]

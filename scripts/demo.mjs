@@ -2,10 +2,13 @@
 // The demo: a real Temporal dev server, the mock LLM, a worker with the example tools, and the refund flow
 // of examples/refund.json run end to end. It waits for a person; the demo approves (unless --interactive,
 // which starts `trellis serve` too, leaves the run waiting and prints the inbox, a signed approval link and the
-// command for you), and prints the result.
+// command for you), and prints the result. With --encrypt, every payload in the run's history is encrypted
+// (TRELLIS_ENCRYPTION_KEYS or TRELLIS_ENCRYPTION_KEY_FILE when set, else the key `trellis dev --encrypt` makes once
+// in .trellis/encryption.keys).
 //
 //   npm run demo                   # ends by itself
 //   npm run demo -- --interactive  # you approve it in the inbox, by a link, or in another shell
+//   npm run demo -- --encrypt      # the same, encrypted (with --interactive too)
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { SignJWT } from 'jose';
@@ -14,13 +17,22 @@ import { TrellisClient } from '../dist/client/index.js';
 import { catalogOf, describeTool, loadToolsModule } from '../dist/index.js';
 import { parseMockScript, startMockLlm } from '../dist/testing.js';
 import { createTrellisWorker } from '../dist/worker.js';
-import { startDevServer } from '../dist/temporal/index.js';
+import { startDevServer, trellisHome } from '../dist/temporal/index.js';
+import { encryptionKeysFromEnv } from '../dist/codec/index.js';
+import { ensureDevKeyFile } from '../dist/codec/dev-key.js';
 import { linkKeyFrom, signApprovalLink } from '../dist/links/index.js';
 import { authConfigFromEnv } from '../dist/server/auth.js';
 import { startServer } from '../dist/server/serve.js';
 
 const interactive = process.argv.includes('--interactive');
+const encrypt = process.argv.includes('--encrypt');
 const say = (text = '') => process.stdout.write(`${text}\n`);
+if (encrypt && !process.env.TRELLIS_ENCRYPTION_KEYS && !process.env.TRELLIS_ENCRYPTION_KEY_FILE) {
+  // As trellis dev --encrypt does: the key file made once, which other shells name with the same variable.
+  process.env.TRELLIS_ENCRYPTION_KEY_FILE = await ensureDevKeyFile(trellisHome());
+}
+// Without --encrypt, the worker and the client read the environment as they always do.
+const encryption = encrypt ? encryptionKeysFromEnv() : undefined;
 const orderId = 'A-1004'; // the example tools say: 296 USD, "The glass was shattered when I opened the parcel."
 
 say('Starting a Temporal dev server (state kept in .trellis/dev.db)...');
@@ -40,11 +52,16 @@ const { worker, close: closeWorker } = await createTrellisWorker({
   llm: { baseURL: mock.baseUrl, model: 'mock' },
   logger: pino({ level: 'warn' }),
   ...(decisionKey && { decisionKey }),
+  ...(encryption && { encryption }),
 });
 const running = worker.run();
 say(`Temporal ${server.address}; mock LLM ${mock.baseUrl}; worker on task queue ${temporal.taskQueue}`);
+const keyFile = process.env.TRELLIS_ENCRYPTION_KEY_FILE;
+if (encryption) {
+  say(`Payloads are encrypted with the key "${encryption.current.id}"${keyFile ? ` (in ${keyFile})` : ''}: the history holds ciphertext only`);
+}
 
-const client = await TrellisClient.connect(temporal, decisionKey ? { decisionKey } : {});
+const client = await TrellisClient.connect(temporal, { ...(decisionKey && { decisionKey }), ...(encryption && { encryption }) });
 const spec = JSON.parse(await readFile('examples/refund.json', 'utf8'));
 const { runId } = await client.start(spec, { input: { orderId }, tools: catalogOf(tools.map(describeTool)) });
 const link = server.uiUrl ? `${server.uiUrl}/namespaces/${server.namespace}/workflows/${runId}` : '(no UI)';
@@ -83,7 +100,7 @@ const shutdown = async () => {
 if (interactive) {
   const jwtSecret = randomBytes(32).toString('hex');
   const auth = authConfigFromEnv({ TRELLIS_JWT_SECRET: jwtSecret, TRELLIS_DECISION_KEY: decisionKey });
-  const deps = { client, auth, decisionKey, temporalUiUrl: server.uiUrl, logger: pino({ level: 'warn' }) };
+  const deps = { client, auth, decisionKey, temporalUiUrl: server.uiUrl, logger: pino({ level: 'warn' }), ...(encryption && { encryption }) };
   // trellis serve's own port when it is free, else any.
   http = await startServer({ port: 8080, deps }).catch((e) => (e.code === 'EADDRINUSE' ? startServer({ port: 0, deps }) : Promise.reject(e)));
   const token = await new SignJWT({ email: 'you@example.com' })
@@ -99,12 +116,20 @@ if (interactive) {
     asked: pending.askedAt,
     expires: new Date(Date.now() + 8 * 3600_000).toISOString(),
   });
-  const env = `TEMPORAL_ADDRESS=${server.address} TRELLIS_TASK_QUEUE=${temporal.taskQueue} TRELLIS_DECISION_KEY=${decisionKey}`;
+  const env =
+    `TEMPORAL_ADDRESS=${server.address} TRELLIS_TASK_QUEUE=${temporal.taskQueue} TRELLIS_DECISION_KEY=${decisionKey}` +
+    (keyFile ? ` TRELLIS_ENCRYPTION_KEY_FILE=${keyFile}` : '');
   say(`\nIt waits for you. trellis serve is at ${http.url}: the inbox is ${http.url}/inbox`);
   say(`  sign in with this token (a JWT for "you", valid 8 h):\n  ${token}`);
   say(`Or approve by the signed link a notification would carry (it answers as "you", once):\n  ${http.url}/a/${link}`);
   say('Or from another shell (this worker takes only answers signed with its key, so the CLI needs it too):');
   say(`  ${env} node dist/cli/main.js approve ${runId} ok --by you`);
+  if (encryption) {
+    say(
+      `To read the run in the Temporal UI: sign in to the inbox, then in the UI's Codec Server settings choose "Use my browser setting", ` +
+        `endpoint ${http.url}/codec, and turn on "Include cross-origin credentials".`,
+    );
+  }
   say(`Then the refund (296 USD) waits again, for the refund tool's own policy (over 100 needs a person): the inbox shows it.`);
   say(`Watch it: ${env} node dist/cli/main.js status ${runId}`);
   say('Stop the demo with Ctrl-C (the run stays on disk in .trellis/dev.db).');

@@ -2,13 +2,20 @@
  * Configuration from the environment, in one place: the worker, the client and the CLI read the same names.
  * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS (1 for TLS without an API key),
  * TRELLIS_TASK_QUEUE; the worker's limits TRELLIS_MAX_PAYLOAD_BYTES, TRELLIS_MAX_HISTORY_BYTES,
- * TRELLIS_MAX_HISTORY_EVENTS; the worker's TRELLIS_TOOLS, TRELLIS_SPECS, TRELLIS_LOG_LEVEL, TRELLIS_MAX_CACHED_WORKFLOWS.
+ * TRELLIS_MAX_HISTORY_EVENTS; the blob store's TRELLIS_BLOB_STORE, TRELLIS_BLOB_THRESHOLD (src/blobs/config.ts); the worker's TRELLIS_TOOLS, TRELLIS_SPECS, TRELLIS_LOG_LEVEL, TRELLIS_MAX_CACHED_WORKFLOWS;
+ * its Worker Deployment Version TRELLIS_DEPLOYMENT_NAME, TRELLIS_BUILD_ID.
  * The model's settings are in src/llm/client.ts, the planner's in src/planner/config.ts.
  */
+import { createRequire } from 'node:module';
 import type { PayloadLimits } from './engine/messages.js';
 import { MIN_DECISION_KEY_LENGTH } from './engine/decision-signature.js';
 import { DEFAULT_PAYLOAD_LIMITS, TEMPORAL_LIMITS } from './engine/payload.js';
 import { TrellisError } from './errors.js';
+import type { DeploymentVersion } from './temporal/deployment.js';
+
+/** The package's version: a versioned worker's build id unless TRELLIS_BUILD_ID says otherwise. */
+const { version: PACKAGE_VERSION } = createRequire(import.meta.url)('../package.json') as { version: string };
+
 /** Where Temporal is and which task queue Trellis uses: temporalConfigFromEnv reads it, a client or a worker overrides fields. */
 export interface TemporalConfig {
   /** host:port of the Temporal frontend. TEMPORAL_ADDRESS, else 127.0.0.1:7233. */
@@ -45,6 +52,8 @@ export const WORKER_ENV = [
   'TRELLIS_MAX_PAYLOAD_BYTES',
   'TRELLIS_MAX_HISTORY_BYTES',
   'TRELLIS_MAX_HISTORY_EVENTS',
+  'TRELLIS_BLOB_STORE',
+  'TRELLIS_BLOB_THRESHOLD',
   'TRELLIS_LOG_LEVEL',
   'TRELLIS_DECISION_KEY',
   'TRELLIS_WEBHOOKS',
@@ -53,6 +62,8 @@ export const WORKER_ENV = [
   'TRELLIS_TEMPORAL_UI_URL',
   'TRELLIS_ENCRYPTION_KEYS',
   'TRELLIS_ENCRYPTION_KEY_FILE',
+  'TRELLIS_DEPLOYMENT_NAME',
+  'TRELLIS_BUILD_ID',
   'OPENAI_BASE_URL',
   'OPENAI_API_KEY',
   'TRELLIS_MODEL',
@@ -94,27 +105,38 @@ export class ConfigError extends TrellisError {
 
 /**
  * The worker's limits from TRELLIS_MAX_PAYLOAD_BYTES, TRELLIS_MAX_HISTORY_BYTES and TRELLIS_MAX_HISTORY_EVENTS (unset:
- * 512 KiB, 40 MiB, 40,960): each a whole number below Temporal's own (a payload under 2 MB, a history under 50 MB and
- * 51,200 events), so Trellis always meets its limit first. Throws ConfigError for a value outside its range.
+ * 512 KiB, 40 MiB, 40,960): each a whole number below Temporal's own (a history under 50 MB and 51,200 events), so
+ * Trellis always meets its limit first. A payload stays under Temporal's 2 MB, unless a blob store keeps the payloads
+ * over `storedAboveBytes` outside the history: then only memory bounds one, and the default is 32 MiB (at most 256 MiB).
+ * Throws ConfigError for a value outside its range.
  */
-export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): PayloadLimits {
+export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env, storedAboveBytes?: number): PayloadLimits {
   const read = (name: string, fallback: number, below: number, minimum: number): number => {
     const text = env[name];
     if (text === undefined || text === '') return fallback;
     const n = Number(text);
     if (!Number.isSafeInteger(n) || n < minimum || n >= below) {
       throw new ConfigError(
-        `${name} must be a whole number from ${minimum.toLocaleString('en-US')} to ${(below - 1).toLocaleString('en-US')}, got ${JSON.stringify(text)}`,
+        `${name} must be a whole number from ${minimum.toLocaleString('en-US')} to ${(below - 1).toLocaleString('en-US')}, got ${JSON.stringify(text)}` +
+          (name === 'TRELLIS_MAX_PAYLOAD_BYTES' && storedAboveBytes === undefined ? ' (with a blob store, TRELLIS_BLOB_STORE, up to 256 MiB)' : ''),
       );
     }
     return n;
   };
+  const payloadBytes =
+    storedAboveBytes === undefined
+      ? read('TRELLIS_MAX_PAYLOAD_BYTES', DEFAULT_PAYLOAD_LIMITS.payloadBytes, TEMPORAL_LIMITS.payloadBytes, 1024)
+      : read('TRELLIS_MAX_PAYLOAD_BYTES', STORED_PAYLOAD_LIMIT.default, STORED_PAYLOAD_LIMIT.below, 1024);
   return {
-    payloadBytes: read('TRELLIS_MAX_PAYLOAD_BYTES', DEFAULT_PAYLOAD_LIMITS.payloadBytes, TEMPORAL_LIMITS.payloadBytes, 1024),
+    payloadBytes,
     historyBytes: read('TRELLIS_MAX_HISTORY_BYTES', DEFAULT_PAYLOAD_LIMITS.historyBytes, TEMPORAL_LIMITS.historyBytes, 64 * 1024),
     historyEvents: read('TRELLIS_MAX_HISTORY_EVENTS', DEFAULT_PAYLOAD_LIMITS.historyEvents, TEMPORAL_LIMITS.historyEvents, 100),
+    ...(storedAboveBytes !== undefined && { storedAboveBytes }),
   };
 }
+
+/** A payload's limit when payloads over the blob threshold are stored outside the history. */
+const STORED_PAYLOAD_LIMIT = { default: 32 * 1024 * 1024, below: 256 * 1024 * 1024 + 1 } as const;
 
 /**
  * TRELLIS_DECISION_KEY: the secret that signs people's answers (`trellis serve`, a client given it) and that the
@@ -156,6 +178,43 @@ export function baseUrlSetting(variable: string, text: string): string {
   if (url.search !== '' || url.hash !== '')
     throw new ConfigError(`${variable} must be a base URL, without a query or fragment, got ${JSON.stringify(text)}`);
   return url.href.replace(/\/+$/, '');
+}
+
+/** The server's bound on a build id; the same bound on the deployment name keeps both readable in the UI. */
+const MAX_DEPLOYMENT_PART_LENGTH = 255;
+
+/**
+ * The worker's Worker Deployment Version: TRELLIS_DEPLOYMENT_NAME, and TRELLIS_BUILD_ID (default: the package's
+ * version); undefined when TRELLIS_DEPLOYMENT_NAME is unset or empty (an unversioned worker). Throws ConfigError
+ * for a bad value, and for TRELLIS_BUILD_ID without TRELLIS_DEPLOYMENT_NAME, which would be ignored.
+ */
+export function deploymentFromEnv(env: NodeJS.ProcessEnv = process.env): DeploymentVersion | undefined {
+  const deploymentName = env.TRELLIS_DEPLOYMENT_NAME;
+  const buildId = env.TRELLIS_BUILD_ID;
+  if (deploymentName === undefined || deploymentName === '') {
+    if (buildId !== undefined && buildId !== '') {
+      throw new ConfigError('TRELLIS_BUILD_ID is set but TRELLIS_DEPLOYMENT_NAME is not: set both for a versioned worker, or neither');
+    }
+    return undefined;
+  }
+  return checkDeployment({ deploymentName, buildId: buildId || PACKAGE_VERSION }, ['TRELLIS_DEPLOYMENT_NAME', 'TRELLIS_BUILD_ID']);
+}
+
+/** Throws ConfigError when a part is empty, too long, or holds whitespace or control characters; `names` say where each came from. */
+export function checkDeployment(version: DeploymentVersion, names: [string, string] = ['deploymentName', 'buildId']): DeploymentVersion {
+  const check = (name: string, value: string) => {
+    if (value === '') throw new ConfigError(`${name} must not be empty`);
+    if (value.length > MAX_DEPLOYMENT_PART_LENGTH) {
+      throw new ConfigError(`${name} must be at most ${MAX_DEPLOYMENT_PART_LENGTH} characters, got ${value.length}`);
+    }
+    // eslint-disable-next-line no-control-regex -- control characters are what this refuses
+    if (/[\s\u0000-\u001f\u007f-\u009f]/u.test(value)) {
+      throw new ConfigError(`${name} must hold no spaces or control characters, got ${JSON.stringify(value)}`);
+    }
+  };
+  check(names[0], version.deploymentName);
+  check(names[1], version.buildId);
+  return version;
 }
 
 /** The worker's own settings, as `trellis worker`, `trellis dev` and createTrellisWorker read them. */

@@ -16,8 +16,10 @@ import { DEFAULT_SPECS_DIR } from './library/saved-specs.js';
 import { payloadLimitInterceptor } from './activities/payload-limit.js';
 import {
   checkDecisionKey,
+  checkDeployment,
   connectionOptions,
   decisionKeyFromEnv,
+  deploymentFromEnv,
   limitsFromEnv,
   temporalConfig,
   workerConfigFromEnv,
@@ -25,10 +27,13 @@ import {
 } from './config.js';
 import type { PayloadLimits } from './engine/messages.js';
 import { createLlmClient, llmConfigFromEnv, type LlmConfig } from './llm/client.js';
+import { blobSettingsFromEnv, type BlobSettings } from './blobs/config.js';
 import { dataConverterFor, encryptionKeysFromEnv, type EncryptionKeys } from './codec/index.js';
 import { notifyConfigFromEnv, type NotifyConfig } from './notify/config.js';
 import { plannerConfigFromEnv, type PlannerConfig } from './planner/config.js';
 import { DECISION_KEY_GLOBAL } from './workflows/decision-key.js';
+import { VERSIONING_BEHAVIOR } from './workflows/definitions.js';
+import type { DeploymentVersion } from './temporal/deployment.js';
 import { ensureStatusAttribute, STATUS_SEARCH_ATTRIBUTE } from './temporal/status-attribute.js';
 import type { Tool } from './tools/define.js';
 
@@ -72,6 +77,17 @@ export interface TrellisWorkerOptions {
    * Default: TRELLIS_ENCRYPTION_KEYS or TRELLIS_ENCRYPTION_KEY_FILE (unset: no encryption).
    */
   encryption?: EncryptionKeys | null;
+  /**
+   * Where payloads over a threshold are kept, outside the history (the claim check); `null`: nowhere, whatever the
+   * environment says. Default: TRELLIS_BLOB_STORE and TRELLIS_BLOB_THRESHOLD (unset: the folder .trellis/blobs, 128 KiB).
+   */
+  blobs?: BlobSettings | null;
+  /**
+   * The Worker Deployment Version this worker serves (Worker Versioning): its runs are pinned to it, and it gets new
+   * runs once the version is current (makeVersionCurrent, `trellis worker --set-current`). `null`: unversioned,
+   * whatever the environment says. Default: TRELLIS_DEPLOYMENT_NAME and TRELLIS_BUILD_ID (unset: unversioned).
+   */
+  deployment?: DeploymentVersion | null;
   /** Other Temporal worker options, for those who know they want them. */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -94,7 +110,7 @@ export async function bundleWorkflows(): Promise<{ code: string }> {
  * (unless given `workflowBundle`) and logs `worker ready`. It does not poll yet: `worker.run()` does, until SIGINT or
  * SIGTERM; then `close()` closes the connection it made (not one it was given).
  *
- * @throws {ConfigError} (CONFIG_INVALID) for a bad TRELLIS_MAX_* variable and {@link PlannerConfigError} for a bad
+ * @throws {ConfigError} (CONFIG_INVALID) for a bad TRELLIS_MAX_* variable or Worker Deployment Version, and {@link PlannerConfigError} for a bad
  *   TRELLIS_PLANNER_SCHEMA, even when options override them; the Temporal SDK's error when it cannot connect.
  * @example
  * ```ts
@@ -118,17 +134,25 @@ export async function createTrellisWorker(
   if (!hasStatusAttribute) {
     logger.warn('could not register the TrellisStatus search attribute; `trellis list --status` needs it (create it as a Keyword attribute)');
   }
-  const limits = { ...limitsFromEnv(), ...options.limits };
+  const blobs = options.blobs === undefined ? blobSettingsFromEnv() : (options.blobs ?? undefined);
+  const limits = { ...limitsFromEnv(process.env, blobs?.thresholdBytes), ...options.limits };
+  if (blobs === undefined) delete limits.storedAboveBytes;
   const decisionKey = options.decisionKey ?? decisionKeyFromEnv();
   if (options.decisionKey !== undefined) checkDecisionKey(options.decisionKey, 'decisionKey');
   const notify = options.notify ?? notifyConfigFromEnv();
   const encryption = options.encryption === undefined ? encryptionKeysFromEnv() : (options.encryption ?? undefined);
+  const deployment =
+    options.deployment === undefined
+      ? deploymentFromEnv()
+      : options.deployment === null
+        ? undefined
+        : checkDeployment(options.deployment, ['deployment.deploymentName', 'deployment.buildId']);
   const worker = await Worker.create({
     connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
     workflowBundle: withDecisionKey(options.workflowBundle ?? (await bundleWorkflows()), decisionKey),
-    dataConverter: dataConverterFor(encryption),
+    dataConverter: dataConverterFor(encryption, blobs),
     activities: createActivities({
       tools: options.tools,
       llm: createLlmClient(llmConfig),
@@ -142,8 +166,11 @@ export async function createTrellisWorker(
         ...(notify.targets.length > 0 && { notify: true }),
       },
     }),
-    interceptors: { activity: [payloadLimitInterceptor(limits.payloadBytes)] },
+    interceptors: { activity: [payloadLimitInterceptor(limits.payloadBytes, { stored: blobs !== undefined })] },
     ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
+    ...(deployment !== undefined && {
+      workerDeploymentOptions: { useWorkerVersioning: true, version: deployment, defaultVersioningBehavior: VERSIONING_BEHAVIOR },
+    }),
     ...options.workerOptions,
   });
   logger.info(
@@ -157,7 +184,9 @@ export async function createTrellisWorker(
       limits,
       signedAnswers: decisionKey !== undefined,
       encryptionKey: encryption?.current.id ?? 'none',
+      blobStore: blobs ? { location: blobs.store.location, aboveBytes: blobs.thresholdBytes } : 'none',
       webhooks: notify.targets.map((t) => t.name),
+      deployment: deployment ?? 'unversioned',
     },
     'worker ready',
   );

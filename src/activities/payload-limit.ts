@@ -10,16 +10,21 @@ import { jsonBytes } from '../engine/payload.js';
 
 /**
  * The activity interceptor that fails, non-retryably (TrellisPayloadTooLarge), a result over `limitBytes` as JSON. For
- * `interceptors: { activity: [payloadLimitInterceptor(limits.payloadBytes)] }` of a Worker you create yourself.
+ * `interceptors: { activity: [payloadLimitInterceptor(limits.payloadBytes)] }` of a Worker you create yourself;
+ * `stored` says a blob store takes large payloads (so Temporal's 2 MB is not the reason), for the message.
  */
-export function payloadLimitInterceptor(limitBytes: number): (ctx: Context) => ActivityInterceptors {
-  return (ctx) => ({ inbound: new PayloadLimit(ctx, limitBytes) });
+export function payloadLimitInterceptor(limitBytes: number, options: { stored?: boolean } = {}): (ctx: Context) => ActivityInterceptors {
+  const why = options.stored
+    ? '(TRELLIS_MAX_PAYLOAD_BYTES)'
+    : '(TRELLIS_MAX_PAYLOAD_BYTES; Temporal refuses over 2 MB, and there is no blob store: TRELLIS_BLOB_STORE is "none")';
+  return (ctx) => ({ inbound: new PayloadLimit(ctx, limitBytes, why) });
 }
 
 class PayloadLimit implements ActivityInboundCallsInterceptor {
   constructor(
     private readonly ctx: Context,
     private readonly limit: number,
+    private readonly why: string,
   ) {}
 
   async execute(input: { args: unknown[] }, next: (input: { args: unknown[]; headers: never }) => Promise<unknown>): Promise<unknown> {
@@ -28,8 +33,8 @@ class PayloadLimit implements ActivityInboundCallsInterceptor {
     if (bytes > this.limit) {
       const n = (x: number) => x.toLocaleString('en-US');
       throw ApplicationFailure.nonRetryable(
-        `${callName(this.ctx.info.activityType, input.args[0])} gave ${n(bytes)} bytes, over the payload limit of ${n(this.limit)} bytes ` +
-          '(TRELLIS_MAX_PAYLOAD_BYTES; Temporal refuses over 2 MB): it is not called again; return less, or select what the run needs',
+        `${callName(this.ctx.info.activityType, input.args[0])} gave ${n(bytes)} bytes, over the payload limit of ${n(this.limit)} bytes ${this.why}: ` +
+          'it is not called again; return less, or select what the run needs',
         'TrellisPayloadTooLarge',
       );
     }

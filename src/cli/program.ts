@@ -9,6 +9,7 @@ import { registerGraph } from './commands/graph.js';
 import { registerSchema } from './commands/schema.js';
 import { registerTemporal } from './commands/temporal.js';
 import { registerApprove } from './commands/approve.js';
+import { registerBlobs } from './commands/blobs.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerDev } from './commands/dev.js';
 import { registerList } from './commands/list.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerList(program);
   registerCancel(program);
+  registerBlobs(program);
   registerWorker(program);
   registerDev(program);
   registerServe(program);

@@ -3,6 +3,7 @@
  * that already has a run starts nothing either), answer approvals, read a run's status (an ended run's from its
  * history, with no worker), list runs, cancel, wait for the result.
  */
+import { fitView } from '../engine/payload.js';
 import {
   Client,
   Connection,
@@ -12,6 +13,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { checkDecisionKey, connectionOptions, decisionKeyFromEnv, temporalConfig, type TemporalConfig } from '../config.js';
+import { blobSettingsFromEnv, type BlobSettings } from '../blobs/config.js';
 import { dataConverterFor, encryptionKeysFromEnv, type EncryptionKeys } from '../codec/index.js';
 import { signDecision } from '../engine/decision-signature.js';
 import type { ApprovalDecision, ApprovalResult, GoalResult, PendingApproval, RunEvents, RunResult, RunView } from '../engine/messages.js';
@@ -40,6 +42,11 @@ export interface ClientOptions {
    * TRELLIS_ENCRYPTION_KEYS or TRELLIS_ENCRYPTION_KEY_FILE.
    */
   encryption?: EncryptionKeys | null;
+  /**
+   * The blob store the worker keeps large payloads in, to store what it sends and read what it gets; `null`: none.
+   * Default: TRELLIS_BLOB_STORE and TRELLIS_BLOB_THRESHOLD (unset: the folder .trellis/blobs).
+   */
+  blobs?: BlobSettings | null;
 }
 
 /** One run, as list gives it. */
@@ -77,6 +84,8 @@ export class TrellisClient {
     readonly config: TemporalConfig,
     private readonly connection: Connection,
     private readonly decisionKey: string | undefined,
+    /** With a blob store, an ended run's view stays under its threshold, as a running one's status answer does. */
+    private readonly viewBytes: number | undefined,
   ) {}
 
   /**
@@ -104,8 +113,9 @@ export class TrellisClient {
         `cannot reach Temporal at ${full.address}: ${(e as Error).message}. Start one with \`trellis dev\` (or \`npm run temporal\`), or set TEMPORAL_ADDRESS.`,
       );
     }
-    const client = new Client({ connection, namespace: full.namespace, dataConverter: dataConverterFor(encryption) });
-    return new TrellisClient(client, full, connection, decisionKey);
+    const blobs = options.blobs === undefined ? blobSettingsFromEnv() : (options.blobs ?? undefined);
+    const client = new Client({ connection, namespace: full.namespace, dataConverter: dataConverterFor(encryption, blobs) });
+    return new TrellisClient(client, full, connection, decisionKey, blobs?.thresholdBytes);
   }
 
   /** Closes the connection; the client and its handles cannot be used after it. */
@@ -323,7 +333,8 @@ export class TrellisClient {
   /**
    * The run's status, each step's status and output, what it waits for. A run that has ended is read from its
    * history (its result, its failure's details, or a cancelled run's memo): no worker is needed. A running run is
-   * asked through the status query; when no worker answers it within 10 s, the view says so in `error`.
+   * asked through the status query; when no worker answers it within 10 s, the view says so in `error`. With a blob
+   * store, outputs too large for its threshold are left out of the view, each with its size (`omitted`): result() has them.
    *
    * @throws {TrellisClientError} RUN_NOT_FOUND.
    * @example
@@ -334,7 +345,10 @@ export class TrellisClient {
    */
   async status(runId: string): Promise<RunView> {
     const { handle, described } = await this.described(runId);
-    if (described.status.name !== 'RUNNING') return endedRunView(handle, described).catch((e: unknown) => Promise.reject(this.notFound(e, runId)));
+    if (described.status.name !== 'RUNNING') {
+      const view = await endedRunView(handle, described).catch((e: unknown) => Promise.reject(this.notFound(e, runId)));
+      return this.viewBytes === undefined ? view : fitView(view, this.viewBytes);
+    }
     try {
       return await this.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery));
     } catch (e) {

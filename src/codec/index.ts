@@ -1,5 +1,7 @@
 /** Payload encryption: the codec, its keys, and the data converter the worker, the client and the CLI share. */
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
+import { ClaimCheckCodec, NoBlobStoreCodec } from '../blobs/claim-check.js';
+import type { BlobSettings } from '../blobs/config.js';
 import { DecryptError, ENCRYPTED_ENCODING, EncryptionCodec } from './encryption.js';
 import type { EncryptionKeys } from './keys.js';
 
@@ -7,11 +9,21 @@ export { COMPRESS_ABOVE_BYTES, DecryptError, ENCRYPTED_ENCODING, EncryptionCodec
 export { encryptionKeysFromEnv, parseEncryptionKeys, type EncryptionKey, type EncryptionKeys } from './keys.js';
 
 /**
- * The data converter for these keys. Without keys nothing is encrypted, and an encrypted payload (a run another
- * process encrypted) fails with a DecryptError that says which setting reads it, not the SDK's "unknown encoding".
+ * The data converter for these keys and this blob store: payloads are encrypted (when there are keys), then those over
+ * the store's threshold are stored outside the history (when there is a store). Without keys nothing is encrypted,
+ * and an encrypted payload (a run another process encrypted) fails with a DecryptError that says which setting reads
+ * it, not the SDK's "unknown encoding"; without a store, a blob reference fails alike.
  */
-export function dataConverterFor(keys: EncryptionKeys | undefined): DataConverter {
-  return { payloadCodecs: [keys ? new EncryptionCodec(keys) : new NoKeysCodec()] };
+export function dataConverterFor(keys: EncryptionKeys | undefined, blobs?: BlobSettings): DataConverter {
+  return { payloadCodecs: payloadCodecsFor(keys, blobs) };
+}
+
+/** The codecs of dataConverterFor, in Temporal's order: encode runs them first to last, decode last to first. */
+export function payloadCodecsFor(keys: EncryptionKeys | undefined, blobs?: BlobSettings): PayloadCodec[] {
+  return [
+    keys ? new EncryptionCodec(keys) : new NoKeysCodec(),
+    blobs ? new ClaimCheckCodec(blobs.store, blobs.thresholdBytes) : new NoBlobStoreCodec(),
+  ];
 }
 
 class NoKeysCodec implements PayloadCodec {

@@ -14,6 +14,10 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+// Read once: in the workflow sandbox every read of a global (Math) goes through the context's interceptor, which
+// made this loop 80 times slower (17 s for 20 MB of arguments, past Temporal's 5 s for a workflow task).
+const { imul } = Math;
+
 /** 53 bits of cyrb53 over the canonical JSON, as 11 base-36 characters. */
 export function contentHash(value: unknown): string {
   const text = canonicalJson(value);
@@ -21,10 +25,10 @@ export function contentHash(value: unknown): string {
   let h2 = 0x41c6ce57;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
+    h1 = imul(h1 ^ c, 2654435761);
+    h2 = imul(h2 ^ c, 1597334677);
   }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  h1 = imul(h1 ^ (h1 >>> 16), 2246822507) ^ imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = imul(h2 ^ (h2 >>> 16), 2246822507) ^ imul(h1 ^ (h1 >>> 13), 3266489909);
   return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36).padStart(11, '0');
 }

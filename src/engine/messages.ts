@@ -49,6 +49,11 @@ export interface PayloadLimits {
   historyBytes: number;
   /** The worker's default: TRELLIS_MAX_HISTORY_EVENTS, else 40,960. */
   historyEvents: number;
+  /**
+   * Payloads larger than this go to the blob store, outside the history (TRELLIS_BLOB_THRESHOLD); absent without a
+   * store. The status answer and the event stream stay under it, giving the sizes of the outputs they leave out.
+   */
+  storedAboveBytes?: number;
 }
 
 /** A problem with a run's argument, found by the worker: `spec.steps[0].tool: unknown tool "x"`. */

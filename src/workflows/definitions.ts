@@ -2,6 +2,7 @@
  * The interpreter's signal, update and query, defined once: the workflow sets handlers for them, the client
  * sends and asks through them. docs/temporal-api.md describes them for clients in other languages.
  */
+import type { VersioningBehavior } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ApprovalDecision, ApprovalResult, RunEvents, RunView } from '../engine/messages.js';
 
@@ -9,6 +10,13 @@ import type { ApprovalDecision, ApprovalResult, RunEvents, RunView } from '../en
 export const WORKFLOW_TYPE = 'trellisRun';
 /** The workflow type of a goal run (plan, optionally review, then run): its argument is a GoalArgs, its result a GoalResult. */
 export const GOAL_WORKFLOW_TYPE = 'trellisGoal';
+
+/**
+ * How a versioned worker's runs are routed (Worker Versioning): PINNED, so a run finishes on the build it started on,
+ * which may wait days for a person, while new runs go to the deployment's current build. Child runs (`call` steps)
+ * start on their parent's build. An unversioned worker ignores it.
+ */
+export const VERSIONING_BEHAVIOR = 'PINNED' satisfies VersioningBehavior;
 
 /** Fire and forget: an answer for a waiting step. A refused one changes nothing and is listed in the status view. */
 export const approveSignal = defineSignal<[ApprovalDecision]>('approve');

@@ -115,8 +115,8 @@ export class RunSession {
 
   /** The status query, the approve signal and the decide update. */
   install(): void {
-    wf.setHandler(statusQuery, () => this.fittedView());
-    wf.setHandler(eventsQuery, (arg) => this.events.after(arg?.after, this.worker.limits.payloadBytes));
+    wf.setHandler(statusQuery, () => this.fittedView(this.answerBytes()));
+    wf.setHandler(eventsQuery, (arg) => this.events.after(arg?.after, this.answerBytes()));
     wf.setHandler(approveSignal, (raw) => {
       const checked = this.check(raw);
       if ('refusal' in checked) this.recordRefusal(raw, checked.refusal);
@@ -167,6 +167,15 @@ export class RunSession {
       ...(this.goal.spec && { spec: this.goal.spec }),
       ...(this.goal.earlier.length > 0 && { earlierPlans: this.goal.earlier }),
     };
+  }
+
+  /**
+   * The most a query's answer holds: the payload limit, or with a blob store a little under its threshold, so a
+   * status or an event page is never a blob to fetch (the outputs it leaves out say their sizes; the result has them).
+   */
+  answerBytes(): number {
+    const { payloadBytes, storedAboveBytes } = this.worker.limits;
+    return storedAboveBytes === undefined ? payloadBytes : Math.min(payloadBytes, Math.max(1024, storedAboveBytes - 512));
   }
 
   /**

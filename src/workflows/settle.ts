@@ -28,21 +28,22 @@ export function refuse(session: RunSession, problems: RunProblem[]): never {
  * delivered (or out of retries) before it ends: a run that ends drops its activities.
  */
 export async function settle<E extends object = object>(session: RunSession, body: () => Promise<unknown>, extra?: () => E): Promise<RunResult & E> {
-  const limit = session.worker.limits.payloadBytes;
+  // Read when needed, never before `body`: the worker's limits arrive with its check of the run, inside it.
+  const limit = () => session.worker.limits.payloadBytes;
   try {
     const output = await body();
     const more = extra?.() ?? ({} as E);
     const fixed = jsonBytes(output) + jsonBytes(more) + 200;
-    if (fixed > limit) {
+    if (fixed > limit()) {
       session.error =
-        `the run's result is ${count(fixed)} bytes, over the payload limit of ${count(limit)} bytes: give the spec an ` +
+        `the run's result is ${count(fixed)} bytes, over the payload limit of ${count(limit())} bytes: give the spec an ` +
         '"output" that keeps what the caller needs (without one, the output is every step\'s output)';
       throw wf.ApplicationFailure.nonRetryable(session.error, 'TrellisResultTooLarge');
     }
     session.output = output;
     session.end('completed');
     await session.delivered();
-    const record = fitRecord(session, limit - fixed);
+    const record = fitRecord(session, limit() - fixed);
     return { output, ...record, tokens: session.budget.tokens, executed: session.budget.executed, ...more };
   } catch (e) {
     if (wf.isCancellation(e)) {
@@ -64,7 +65,7 @@ export async function settle<E extends object = object>(session: RunSession, bod
       ...(own?.details?.[0] as object | undefined),
       code: failureCode(type)!,
       usage,
-      ...fitRecord(session, limit / 2),
+      ...fitRecord(session, limit() / 2),
     };
     const failure = wf.ApplicationFailure.create({
       message: own?.message ?? session.error,

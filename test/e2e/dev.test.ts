@@ -78,6 +78,7 @@ it('keeps runs on disk across a restart and prints the UI address', async () => 
   const first = await startDev();
   expect(first.out).toContain(`Temporal dev server: 127.0.0.1:${port}`);
   expect(first.out).toMatch(/Temporal UI: http:\/\/127\.0\.0\.1:\d+/);
+  expect(first.out).not.toContain('trellis serve'); // only with --encrypt
   expect(existsSync(path.join(dir, 'dev.db'))).toBe(true);
 
   const config = { address: `127.0.0.1:${port}`, namespace: 'default', taskQueue: 'dev-test' };
@@ -105,15 +106,34 @@ it('keeps runs on disk across a restart and prints the UI address', async () => 
   }
 }, 120_000);
 
-it('--encrypt makes a key once, encrypts every payload, and a client with the key file reads the run', async () => {
+it('--encrypt makes a key once, encrypts every payload, a client with the key file reads the run, and serve decodes it for the UI', async () => {
   const home = path.join(dir, 'home');
   const cli = path.join(ROOT, '.trellis', 'temporal-cli', 'bin', 'temporal');
   const on = { port: await freePort(), db: path.join(dir, 'encrypted.db') };
-  const dev = await startDev(on, { args: ['--encrypt'], env: { TRELLIS_HOME: home, ...(existsSync(cli) && { TEMPORAL_CLI: cli }) } });
+  const servePort = await freePort();
+  const encrypted = {
+    args: ['--encrypt', '--serve-port', String(servePort)],
+    env: { TRELLIS_HOME: home, ...(existsSync(cli) && { TEMPORAL_CLI: cli }) },
+  };
+  const dev = await startDev(on, encrypted);
   const keyFile = path.join(home, 'encryption.keys');
   expect(dev.out).toContain(`Payloads are encrypted with the key "dev" (in ${keyFile})`);
   expect(dev.out).toContain(`TRELLIS_ENCRYPTION_KEY_FILE=${keyFile} trellis run`);
   expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+
+  // trellis serve beside it, on the UI's host (the session cookie is SameSite=Lax: same site, ports differ).
+  const serve = `http://127.0.0.1:${servePort}`;
+  expect(dev.out).toContain(`trellis serve: ${serve} (the inbox, and the codec the UI decodes payloads with: ${serve}/codec)`);
+  const ui = /^Temporal UI: (http:\/\/127\.0\.0\.1:\d+)$/m.exec(dev.out)?.[1];
+  expect(ui, dev.out).toBeDefined();
+  const settings = (await (await fetch(`${ui}/api/v1/settings`)).json()) as { Codec: { Endpoint: string } };
+  expect(settings.Codec.Endpoint).toBe(`${serve}/codec`);
+  const token = /^ {2}(eyJ\S+)$/m.exec(dev.out)?.[1];
+  expect(token, dev.out).toBeDefined();
+  expect(dev.out).toContain(`Inbox: ${serve}/inbox: sign in with this token`);
+  expect(statSync(path.join(home, 'dev-jwt.secret')).mode & 0o777).toBe(0o600);
+  const inbox = await fetch(`${serve}/inbox`, { headers: { authorization: `Bearer ${token}` } });
+  expect(inbox.status).toBe(200);
   const config = { address: `127.0.0.1:${on.port}`, namespace: 'default', taskQueue: 'dev-test' };
   const client = await TrellisClient.connect(config, { encryption: parseEncryptionKeys(readFileSync(keyFile, 'utf8'), keyFile) });
   try {
@@ -123,7 +143,23 @@ it('--encrypt makes a key once, encrypts every payload, and a client with the ke
       (view) => view.status === 'waiting',
       { timeoutMs: 15_000, what: 'the encrypted run to wait for a person' },
     );
-    expect(plaintextIn(await rawHistory(runId, config), ['A-1002', 'Refund 80'])).toEqual([]);
+    const history = await rawHistory(runId, config);
+    expect(plaintextIn(history, ['A-1002', 'Refund 80'])).toEqual([]);
+    // The run's input, as the UI sends it to the codec: decoded for the token, refused without one; CORS for the UI only.
+    const input = (JSON.parse(history) as { events: Array<{ workflowExecutionStartedEventAttributes?: { input: { payloads: unknown[] } } }> })
+      .events[0]!.workflowExecutionStartedEventAttributes!.input;
+    const decode = (headers: Record<string, string>) =>
+      fetch(`${serve}/codec/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: ui!, ...headers },
+        body: JSON.stringify(input),
+      });
+    const decoded = await decode({ authorization: `Bearer ${token}` });
+    expect(decoded.status).toBe(200);
+    expect(decoded.headers.get('access-control-allow-origin')).toBe(ui);
+    const [payload] = ((await decoded.json()) as { payloads: Array<{ data: string }> }).payloads;
+    expect(Buffer.from(payload!.data, 'base64').toString('utf8')).toContain('A-1002');
+    expect((await decode({})).status).toBe(401);
     await client.cancel(runId);
   } finally {
     await client.close();
@@ -131,9 +167,15 @@ it('--encrypt makes a key once, encrypts every payload, and a client with the ke
   expect(await stop(dev.child)).toBe(0);
   // Again: the same key, not a new one.
   const before = readFileSync(keyFile, 'utf8');
-  const again = await startDev(on, { args: ['--encrypt'], env: { TRELLIS_HOME: home, ...(existsSync(cli) && { TEMPORAL_CLI: cli }) } });
+  const secret = readFileSync(path.join(home, 'dev-jwt.secret'), 'utf8');
+  const again = await startDev(on, encrypted);
   expect(readFileSync(keyFile, 'utf8')).toBe(before);
+  expect(readFileSync(path.join(home, 'dev-jwt.secret'), 'utf8')).toBe(secret);
+  // The token printed before still signs in: the secret is kept.
+  expect((await fetch(`${serve}/inbox`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
   expect(await stop(again.child)).toBe(0);
+  // Ctrl-C stopped serve too.
+  expect(await accepts(servePort)).toBe(false);
 }, 120_000);
 
 /** The pids of running `temporal server start-dev` processes on this port (from /proc on Linux, else ps). */

@@ -2,6 +2,7 @@
  * A real Trellis stack for one test file: the shared Temporal dev server, a mock LLM (real HTTP), a worker
  * on its own task queue (real activities, real openai client), and the typed client.
  */
+import type { BlobSettings } from '../../src/blobs/config.js';
 import { randomUUID } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
 import { TrellisClient } from '../../src/client/index.js';
@@ -41,6 +42,8 @@ export async function startHarness(options: {
   notify?: NotifyConfig;
   /** The payload keys of the worker and the client. Default: none (whatever the environment says). */
   encryption?: EncryptionKeys;
+  /** The blob store of the worker and the client. Default: none (whatever the environment says). */
+  blobs?: BlobSettings;
 }): Promise<Harness> {
   bundle ??= bundleWorkflows();
   const taskQueue = `test-${randomUUID()}`;
@@ -60,6 +63,7 @@ export async function startHarness(options: {
       ...(options.specsDir !== undefined && { specsDir: options.specsDir }),
       ...(options.decisionKey !== undefined && { decisionKey: options.decisionKey }),
       encryption: options.encryption ?? null,
+      blobs: options.blobs ?? null,
       notify: options.notify ?? {
         targets: [],
         links: { publicUrl: 'http://127.0.0.1:8080', temporalUiUrl: 'http://localhost:8233', namespace: 'default' },
@@ -71,6 +75,7 @@ export async function startHarness(options: {
   const client = await TrellisClient.connect(temporal, {
     ...(options.clientDecisionKey !== undefined && { decisionKey: options.clientDecisionKey }),
     encryption: options.encryption ?? null,
+    blobs: options.blobs ?? null,
   });
   return {
     client,

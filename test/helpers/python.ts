@@ -1,9 +1,9 @@
 /**
- * A project-local Python with the official Temporal Python SDK (`temporalio` from PyPI), for tests in which a
- * service written in another language drives Trellis runs through Temporal. On first use it creates a virtualenv
- * in <repo>/.trellis/python (git-ignored; nothing is installed globally) with `python3 -m venv` and
- * `pip install temporalio==TEMPORALIO_VERSION`; afterwards it reuses it, once it has checked that the pinned
- * version is what is installed (else it installs again).
+ * A project-local Python with what the tests need from PyPI: the official Temporal Python SDK (`temporalio`), for tests
+ * in which a service written in another language drives Trellis runs through Temporal, and `moto[server]`, a real
+ * S3-compatible server for the blob store's tests. On first use it creates a virtualenv in <repo>/.trellis/python
+ * (git-ignored; nothing is installed globally) with `python3 -m venv` and `pip install` of PYTHON_PACKAGES; afterwards
+ * it reuses it, once it has checked that the pinned versions are what is installed (else it installs again).
  *
  * Safe when several vitest workers call it at once on a fresh clone: one installs while holding a lock file
  * (the others wait for it, then find the venv ready), into a staging folder renamed into place when complete,
@@ -15,23 +15,25 @@ import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ROOT } from './cli.js';
 
-/** The Temporal Python SDK release the tests run (served by PyPI, and supports Python 3.9 to 3.13). */
-export const TEMPORALIO_VERSION = '1.35.0';
+/** The pinned packages (served by PyPI): the Temporal Python SDK (Python 3.9 to 3.13) and moto's S3 server. */
+export const PYTHON_PACKAGES = { temporalio: '1.35.0', moto: '5.2.5' } as const;
+const REQUIREMENTS = [`temporalio==${PYTHON_PACKAGES.temporalio}`, `moto[server]==${PYTHON_PACKAGES.moto}`];
+const PINNED = JSON.stringify(PYTHON_PACKAGES);
 
 /** Where the virtualenv lives. */
 export const VENV_DIR = path.join(ROOT, '.trellis', 'python');
 const LOCK_FILE = `${VENV_DIR}.lock`;
 /** The Python that creates the venv: `python3` on PATH, or TRELLIS_PYTHON. */
 const BASE_PYTHON = process.env.TRELLIS_PYTHON || 'python3';
-const INSTALL_TIMEOUT_MS = 240_000;
-/** A lock older than this is left from a crashed install (an install takes about 15 s here). */
+const INSTALL_TIMEOUT_MS = 480_000;
+/** A lock older than this is left from a crashed install (an install takes 15 s to 3 min here). */
 const STALE_LOCK_MS = INSTALL_TIMEOUT_MS + 60_000;
 
 const venvPython = (venv: string) => (process.platform === 'win32' ? path.join(venv, 'Scripts', 'python.exe') : path.join(venv, 'bin', 'python'));
 
 let ensured: Promise<{ python: string }> | undefined;
 
-/** The venv's Python, with temporalio at the pinned version, installed first if needed. Once per process. */
+/** The venv's Python, with the pinned packages, installed first if needed. Once per process. */
 export function ensurePython(options: { log?: (line: string) => void } = {}): Promise<{ python: string }> {
   if (!ensured) {
     const attempt = ensure(options.log ?? ((line) => process.stderr.write(`${line}\n`)));
@@ -45,12 +47,12 @@ export function ensurePython(options: { log?: (line: string) => void } = {}): Pr
 
 async function ensure(log: (line: string) => void): Promise<{ python: string }> {
   const python = venvPython(VENV_DIR);
-  if ((await installedVersion(python)) === TEMPORALIO_VERSION) return { python };
+  if ((await installedVersions(python)) === PINNED) return { python };
   await mkdir(path.dirname(VENV_DIR), { recursive: true });
   const release = await lock(log);
   try {
     // Another worker may have installed it while we waited for the lock.
-    if ((await installedVersion(python)) === TEMPORALIO_VERSION) return { python };
+    if ((await installedVersions(python)) === PINNED) return { python };
     await install(log);
     return { python };
   } finally {
@@ -58,21 +60,23 @@ async function ensure(log: (line: string) => void): Promise<{ python: string }> 
   }
 }
 
-/** temporalio's version in that Python, or undefined when there is no such Python or no temporalio. */
-async function installedVersion(python: string): Promise<string | undefined> {
+/** The pinned packages' versions in that Python as PINNED's JSON, or undefined when there is no such Python or a package is missing. */
+async function installedVersions(python: string): Promise<string | undefined> {
   try {
     await stat(python);
   } catch {
     return undefined;
   }
-  const result = await run(python, ['-c', 'import importlib.metadata as m; print(m.version("temporalio"))'], {}, 30_000).catch(() => undefined);
+  const names = JSON.stringify(Object.keys(PYTHON_PACKAGES));
+  const script = `import importlib.metadata as m, json; print(json.dumps({n: m.version(n) for n in ${names}}, separators=(",", ":")))`;
+  const result = await run(python, ['-c', script], {}, 30_000).catch(() => undefined);
   return result?.code === 0 ? result.stdout.trim() : undefined;
 }
 
 async function install(log: (line: string) => void): Promise<void> {
   const started = Date.now();
   log(
-    `Installing Python temporalio==${TEMPORALIO_VERSION} into ${path.relative(ROOT, VENV_DIR)} (a virtualenv; on first use, or when the pinned version changes) ...`,
+    `Installing Python ${REQUIREMENTS.join(' ')} into ${path.relative(ROOT, VENV_DIR)} (a virtualenv; on first use, or when the pinned version changes) ...`,
   );
   const staging = `${VENV_DIR}.partial-${process.pid}`;
   await rm(staging, { recursive: true, force: true });
@@ -86,14 +90,14 @@ async function install(log: (line: string) => void): Promise<void> {
     );
     await mustRun(
       venvPython(staging),
-      ['-m', 'pip', 'install', '--quiet', `temporalio==${TEMPORALIO_VERSION}`],
+      ['-m', 'pip', 'install', '--quiet', ...REQUIREMENTS],
       // No prompts, no version nag; a user config asking for --user or a required virtualenv does not apply.
       { PIP_NO_INPUT: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_USER: '0', PIP_REQUIRE_VIRTUALENV: '0' },
       INSTALL_TIMEOUT_MS,
-      'pip could not install the Temporal Python SDK from the package index',
+      `pip could not install ${REQUIREMENTS.join(' ')} from the package index`,
     );
-    const version = await installedVersion(venvPython(staging));
-    if (version !== TEMPORALIO_VERSION) throw new Error(`pip install temporalio==${TEMPORALIO_VERSION} left temporalio ${version ?? 'missing'}`);
+    const versions = await installedVersions(venvPython(staging));
+    if (versions !== PINNED) throw new Error(`pip install ${REQUIREMENTS.join(' ')} left ${versions ?? 'a package missing'}`);
     // A venv runs from another folder as long as its Python is started by path (its scripts' shebangs keep
     // the staging path, and are not used): rename the finished one into place, the old one (if any) away.
     const old = `${VENV_DIR}.old-${process.pid}`;
@@ -102,7 +106,7 @@ async function install(log: (line: string) => void): Promise<void> {
     });
     await rename(staging, VENV_DIR);
     await rm(old, { recursive: true, force: true });
-    log(`Installed temporalio ${TEMPORALIO_VERSION} in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+    log(`Installed ${REQUIREMENTS.join(' ')} in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
@@ -127,7 +131,7 @@ async function lock(log: (line: string) => void): Promise<() => Promise<void>> {
     }
     if (Date.now() > deadline) throw new Error(`${LOCK_FILE} is still held: remove it if no install is running`);
     if (!told) {
-      log(`Waiting for another process to finish installing Python temporalio into ${path.relative(ROOT, VENV_DIR)} ...`);
+      log(`Waiting for another process to finish installing the Python packages into ${path.relative(ROOT, VENV_DIR)} ...`);
       told = true;
     }
     await new Promise((r) => setTimeout(r, 250));

@@ -32,7 +32,7 @@ let run: PythonResult;
 let stages: Stage[];
 
 beforeAll(async () => {
-  // The first run on a fresh clone installs the venv (about 15 s): meanwhile the worker starts.
+  // The first run on a fresh clone installs the venv (15 s to 3 min): meanwhile the worker starts.
   [h] = await Promise.all([startHarness({ tools, rules: [{ match: 'arrived broken', reply: { damaged: true, reason: REASON } }] }), ensurePython()]);
   dir = await mkdtemp(path.join(tmpdir(), 'trellis-python-'));
   const specFile = path.join(dir, 'refund.json');
@@ -67,7 +67,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
-});
+}, 540_000);
 
 /** The stages the script printed, `stage` or `stage:step`, for a readable failure. */
 const outline = () => stages.map((s) => (s.step ? `${s.stage}:${s.step}` : s.case ? `${s.stage}:${s.case}` : s.stage));

@@ -1,12 +1,14 @@
 /**
- * Replay: histories of real runs, kept under test/histories (binary protobuf: protobufjs' JSON codec does not
- * load under vitest's module loader), are replayed against today's workflow code with
- * the SDK's replayer. A change that breaks determinism (a step started in another order, a timer added, a
- * condition moved) fails here instead of stranding runs in production.
+ * Replay: histories of real runs, kept per version under test/histories/VERSION/ (binary protobuf: protobufjs' JSON
+ * codec does not load under vitest's module loader), are replayed against today's workflow code with the SDK's
+ * replayer, every version's. A change that breaks determinism (a step started in another order, a timer added, a
+ * condition moved) fails here instead of stranding the runs of an unversioned worker upgraded in place.
  *
- * To record them again (after an intended, versioned change): RECORD_HISTORIES=1 npx vitest run test/integration/replay.test.ts (or RECORD_HISTORIES=name,name for some)
+ * To record them (into the folder of package.json's version): RECORD_HISTORIES=1 npx vitest run
+ * test/integration/replay.test.ts (or RECORD_HISTORIES=name,name for some). docs/operations.md says when.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { temporal } from '@temporalio/proto';
@@ -19,7 +21,18 @@ import { startHarness } from '../helpers/harness.js';
 import { installTestRuntime } from '../helpers/temporal.js';
 import { waitFor } from '../helpers/wait.js';
 
-const dir = fileURLToPath(new URL('../histories/', import.meta.url));
+const root = fileURLToPath(new URL('../histories/', import.meta.url));
+/** Histories are recorded into the folder of the package's version: the code that made them. */
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** Every version's folder, oldest first (numeric order: 0.10.0 after 0.9.0), and its histories. */
+async function historiesByVersion(): Promise<Array<{ version: string; files: string[] }>> {
+  const folders = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+  folders.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  return Promise.all(
+    folders.map(async (v) => ({ version: v, files: (await readdir(path.join(root, v))).filter((f) => f.endsWith('.history.pb')).sort() })),
+  );
+}
 
 /** Runs that exercise every primitive: activities, parallel starts, skips, a timer, an update, a signal, a policy gate, an llm call. */
 type Answer = (step: string, by: string, approved?: boolean, comment?: string) => Promise<void>;
@@ -144,6 +157,8 @@ describe('replay', () => {
       });
       // RECORD_HISTORIES=1 records all; RECORD_HISTORIES=name,name only those.
       const only = process.env.RECORD_HISTORIES === '1' ? undefined : process.env.RECORD_HISTORIES!.split(',');
+      const dir = path.join(root, version);
+      await mkdir(dir, { recursive: true });
       try {
         for (const r of recorded.filter((x) => !only || only.includes(x.name))) {
           const id = `replay-${r.name}-${Date.now()}`;
@@ -172,14 +187,20 @@ describe('replay', () => {
     120_000,
   );
 
-  it('replays every recorded history against the current workflow code', async () => {
-    const files = (await readdir(dir)).filter((f) => f.endsWith('.history.pb'));
-    expect(files.length).toBeGreaterThanOrEqual(recorded.length);
+  it("replays every version's recorded histories against the current workflow code", async () => {
+    const versions = await historiesByVersion();
+    // The newest folder holds a history of every recorded run: a run added to `recorded` is recorded too.
+    const newest = versions.at(-1);
+    expect(newest?.files, `test/histories/${newest?.version ?? 'VERSION'}/`).toEqual(
+      expect.arrayContaining(recorded.map((r) => `${r.name}.history.pb`)),
+    );
     installTestRuntime(); // the replay workers log through the tests' quiet runtime
     const workflowBundle = await bundleWorkflows();
-    for (const file of files) {
-      const history = temporal.api.history.v1.History.decode(await readFile(path.join(dir, file)));
-      await expect(Worker.runReplayHistory({ workflowBundle }, history, `replay-${file}`), file).resolves.toBeUndefined();
+    for (const { version: v, files } of versions) {
+      for (const file of files) {
+        const history = temporal.api.history.v1.History.decode(await readFile(path.join(root, v, file)));
+        await expect(Worker.runReplayHistory({ workflowBundle }, history, `replay-${v}-${file}`), `${v}/${file}`).resolves.toBeUndefined();
+      }
     }
   }, 120_000);
 });

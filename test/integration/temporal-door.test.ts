@@ -388,7 +388,8 @@ describe("limits are Trellis's, not the server's", () => {
       expect(e?.code, what).toBe('STEP_FAILED');
       expect(e?.message, what).toBe(
         `step "big" failed: tool blob in step big gave ${(bytes + 45).toLocaleString('en-US')} bytes, over the payload limit of 524,288 bytes ` +
-          '(TRELLIS_MAX_PAYLOAD_BYTES; Temporal refuses over 2 MB): it is not called again; return less, or select what the run needs',
+          '(TRELLIS_MAX_PAYLOAD_BYTES; Temporal refuses over 2 MB, and there is no blob store: TRELLIS_BLOB_STORE is "none"): ' +
+          'it is not called again; return less, or select what the run needs',
       );
       expect(
         effects.filter((x) => x.tool === 'blob'),

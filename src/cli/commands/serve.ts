@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { blobSettingsFromEnv } from '../../blobs/config.js';
 import { encryptionKeysFromEnv } from '../../codec/keys.js';
 import { baseUrlSetting, workerConfigFromEnv } from '../../config.js';
 import { withClient } from '../client.js';
@@ -36,6 +37,7 @@ export function registerServe(program: Command): void {
       const publicUrl = asUsageError(() => baseUrlFromEnv('TRELLIS_PUBLIC_URL'));
       const temporalUiUrl = asUsageError(() => baseUrlFromEnv('TRELLIS_TEMPORAL_UI_URL'));
       const encryption = asUsageError(() => encryptionKeysFromEnv());
+      const blobs = asUsageError(() => blobSettingsFromEnv());
       const tools = await loadCatalog(opts.tools ?? env.toolsModule);
       const specsDir = opts.specs ?? env.specsDir;
       const logger = pino({ name: 'trellis-serve', level: env.logLevel });
@@ -53,6 +55,7 @@ export function registerServe(program: Command): void {
             ...(temporalUiUrl && { temporalUiUrl }),
             ...(process.env.TRELLIS_DECISION_KEY && { decisionKey: process.env.TRELLIS_DECISION_KEY }),
             ...(encryption && { encryption }),
+            ...(blobs && { blobs }),
           },
         }).catch((e: Error) => Promise.reject(new UsageError(`cannot listen on ${opts.host}:${port}: ${e.message}`)));
         // Listening for the signals before saying where: whoever reads the URL may stop the server at once.

@@ -3,13 +3,16 @@
  * --ui-codec-endpoint URL`): POST /codec/decode and /codec/encode take and give `{ payloads: [...] }` in Temporal's
  * JSON form (metadata values and data in base64). It decodes only for a caller that `trellis serve` authenticates
  * with the `read` scope: a bearer token (the UI's "pass access token") or the inbox's session. CORS allows the
- * Temporal UI's origin, with credentials.
+ * Temporal UI's origin, with credentials. A payload kept in the blob store is read back from it, up to
+ * MAX_SHOWN_BLOB_BYTES; a larger one shows as a note of its size, so a page of a history never pulls megabytes.
  */
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
-import { dataConverterFor } from '../../codec/index.js';
+import { isBlobRef, readBlobRef } from '../../blobs/claim-check.js';
+import { payloadCodecsFor } from '../../codec/index.js';
+import { TrellisError } from '../../errors.js';
 import { requireAuth, requireScope, type AuthEnv } from '../auth.js';
 import type { ServerDeps } from '../deps.js';
 import { HttpProblem } from '../problem.js';
@@ -24,10 +27,26 @@ interface JsonPayload {
 const MAX_PAYLOADS = 1000;
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Stored payloads up to this size are shown whole in the UI. */
+export const MAX_SHOWN_BLOB_BYTES = 2 * 1024 * 1024;
 
-/** The codec routes, on `deps.encryption` (without keys: encrypted payloads are refused with a clear problem). */
+/**
+ * The codec routes, on `deps.encryption` and `deps.blobs` (without keys, encrypted payloads are refused with a clear
+ * problem; without a store, stored ones).
+ */
 export function codecRoutes(deps: ServerDeps): Hono<AuthEnv> {
-  const codec = dataConverterFor(deps.encryption).payloadCodecs![0]!;
+  const codecs = payloadCodecsFor(deps.encryption, deps.blobs);
+  const codec: PayloadCodec = {
+    async encode(payloads) {
+      for (const c of codecs) payloads = await c.encode(payloads);
+      return payloads;
+    },
+    async decode(payloads) {
+      payloads = payloads.map((p) => (isBlobRef(p) && readBlobRef(p).size > MAX_SHOWN_BLOB_BYTES ? tooLargeToShow(p) : p));
+      for (const c of [...codecs].reverse()) payloads = await c.decode(payloads);
+      return payloads;
+    },
+  };
   const app = new Hono<AuthEnv>();
   const origin = deps.temporalUiUrl ? new URL(deps.temporalUiUrl).origin : undefined;
   app.use(
@@ -61,7 +80,8 @@ async function run(c: Context<AuthEnv>, codec: PayloadCodec, what: 'encode' | 'd
   try {
     out = await codec[what](payloads);
   } catch (e) {
-    throw new HttpProblem(422, 'decrypt_failed', (e as Error).message);
+    // DECRYPT_FAILED, BLOB_MISSING, BLOB_CORRUPT, BLOB_STORE_FAILED: the codes a program switches on, in lower case.
+    throw new HttpProblem(422, e instanceof TrellisError ? e.code.toLowerCase() : 'decrypt_failed', (e as Error).message);
   }
   return c.json({ payloads: out.map(toJson) });
 }
@@ -83,6 +103,15 @@ function readPayloads(body: unknown): Payload[] {
     }
     return { metadata: meta, data: Buffer.from(data, 'base64') };
   });
+}
+
+/** A plain JSON payload that says what is stored and how large it is, in place of the blob. */
+function tooLargeToShow(ref: Payload): Payload {
+  const { sha256, size } = readBlobRef(ref);
+  const note = {
+    storedOutsideHistory: { sha256, size, shown: `not shown: over ${MAX_SHOWN_BLOB_BYTES} bytes; read it with trellis status or the client` },
+  };
+  return { metadata: { encoding: new TextEncoder().encode('json/plain') }, data: new TextEncoder().encode(JSON.stringify(note)) };
 }
 
 function toJson(p: Payload): JsonPayload {
