@@ -46,12 +46,7 @@ export async function collectBlobs(options: CollectOptions): Promise<CollectRepo
   let runs = 0;
   for await (const execution of executions(service, namespace)) {
     runs++;
-    let nextPageToken: Uint8Array | undefined;
-    do {
-      const page = await service.getWorkflowExecutionHistory({ namespace, execution, nextPageToken, maximumPageSize: 1000 });
-      for (const sha of referencesIn(page.history)) referenced.add(sha);
-      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
-    } while (nextPageToken);
+    for await (const history of historyPages(service, namespace, execution)) for (const sha of referencesIn(history)) referenced.add(sha);
   }
   const report: CollectReport = { runs, referenced: referenced.size, kept: 0, young: 0, deleted: 0, deletedBytes: 0 };
   for await (const blob of store.list()) {
@@ -76,6 +71,31 @@ async function* executions(service: WorkflowService, namespace: string): AsyncIt
     }
     nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
   } while (nextPageToken);
+}
+
+/** gRPC's RESOURCE_EXHAUSTED: a page larger than the client takes (4 MB), from a history of large payloads kept inline. */
+const RESOURCE_EXHAUSTED = 8;
+
+/**
+ * A run's history, a page at a time. Pages start at 256 events and shrink eightfold whenever one is too large for the client
+ * (events hold payloads of up to 2 MB each when they are not stored); one event always fits.
+ */
+async function* historyPages(service: WorkflowService, namespace: string, execution: { workflowId: string; runId: string }): AsyncIterable<unknown> {
+  let nextPageToken: Uint8Array | undefined;
+  let maximumPageSize = 256;
+  for (;;) {
+    let page;
+    try {
+      page = await service.getWorkflowExecutionHistory({ namespace, execution, nextPageToken, maximumPageSize });
+    } catch (e) {
+      if ((e as { code?: number }).code !== RESOURCE_EXHAUSTED || maximumPageSize === 1) throw e;
+      maximumPageSize = Math.max(1, Math.floor(maximumPageSize / 8));
+      continue;
+    }
+    yield page.history;
+    if (!page.nextPageToken?.length) return;
+    nextPageToken = page.nextPageToken;
+  }
 }
 
 const REF_ENCODING = new TextEncoder().encode(BLOB_REF_ENCODING);

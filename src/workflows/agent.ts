@@ -19,10 +19,12 @@ type AgentStep = Extract<ResolvedStep, { kind: 'agent' }>;
 const MAX_RESULT_CHARS = 8_000;
 
 /**
- * Largest conversation an agent turn sends, in characters of JSON. Temporal refuses payloads over 2 MB and warns
- * over 512 KB; each turn's input stays in the history, so 50 turns stay far inside its 50 MB too.
+ * Largest conversation an agent turn sends, in characters of JSON. Without a blob store, each turn's input stays in
+ * the history (Temporal refuses payloads over 2 MB and warns over 512 KB), so 50 turns stay far inside its 50 MB too.
+ * With one, a conversation over its threshold is a reference in the history, and memory is what bounds it.
  */
 export const MAX_CONVERSATION_CHARS = 400_000;
+export const MAX_STORED_CONVERSATION_CHARS = 4_000_000;
 
 export async function runAgent(ctx: StepContext, agent: AgentStep): Promise<unknown> {
   const messages: AgentMessage[] = [];
@@ -35,9 +37,10 @@ export async function runAgent(ctx: StepContext, agent: AgentStep): Promise<unkn
     if (ctx.session.stopping()) throw new Withdrawn();
     ctx.session.budget.checkTokens(`turn ${turn} of agent step "${ctx.id}"`);
     const size = JSON.stringify(messages).length;
-    if (size > MAX_CONVERSATION_CHARS) {
+    const most = ctx.session.worker.limits.storedAboveBytes === undefined ? MAX_CONVERSATION_CHARS : MAX_STORED_CONVERSATION_CHARS;
+    if (size > most) {
       throw wf.ApplicationFailure.nonRetryable(
-        `agent step "${ctx.id}": its conversation is ${size} characters before turn ${turn}, over the ${MAX_CONVERSATION_CHARS} an agent may send; ` +
+        `agent step "${ctx.id}": its conversation is ${size} characters before turn ${turn}, over the ${most} an agent may send; ` +
           'give it fewer turns, or tools that return less',
         'TrellisAgentTooLong',
       );

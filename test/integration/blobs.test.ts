@@ -180,7 +180,7 @@ describe('S3-compatible storage', () => {
 });
 
 describe('trellis blobs gc', () => {
-  it("deletes the blobs of a run whose history is gone, and old strays; keeps the others' and young ones", { timeout: 180_000 }, async () => {
+  it("deletes the blobs of a run whose history is gone, and old strays; keeps the others' and young ones", { timeout: 300_000 }, async () => {
     const store = new DiskBlobStore(path.join(dir, 'gc'));
     const g = await startHarness({ tools, blobs: { store, thresholdBytes: THRESHOLD } });
     try {
@@ -203,8 +203,23 @@ describe('trellis blobs gc', () => {
               () => 'gone',
             ),
         (r) => r === 'gone',
-        { timeoutMs: 30_000 },
+        { timeoutMs: 120_000, what: 'the deleted run to be gone' },
       );
+      // A history of inline payloads (a worker without a store) larger than a gRPC message (4 MB) is read in pages.
+      const inline = await startHarness({ tools });
+      try {
+        const steps = Array.from({ length: 12 }, (_, i) => ({
+          id: `s${i}`,
+          kind: 'tool',
+          tool: 'big_output',
+          args: { bytes: 400_000, marker: MARKER },
+        }));
+        const wide = newId('inline');
+        await (await inline.client.start({ version: 1, name: 'inline', steps, output: '${steps.s0.sha256}' }, { id: wide })).result();
+        expect(await historySize(inline.client, wide)).toBeGreaterThan(4_500_000);
+      } finally {
+        await inline.stop();
+      }
       // A blob being written is in no history yet: within the grace period a stray stays, past it it goes.
       const stray = (n: number) => n.toString(16).padStart(64, 'a');
       for (const [sha, age] of [
@@ -231,7 +246,9 @@ describe('trellis blobs gc', () => {
 
       // The CLI, as an operator runs it; the gone run's blobs are older than the grace period given.
       await new Promise((r) => setTimeout(r, 50));
+      // It reads every history on the shared test server: give it time.
       const cli = await runCli(['blobs', 'gc', '--older-than', '30ms'], {
+        timeoutMs: 180_000,
         env: { TRELLIS_BLOB_STORE: store.location, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: temporalNamespace() },
       });
       expect(cli.stderr).toBe('');

@@ -3,7 +3,10 @@ import { withClient } from '../client.js';
 import { asUsageError, UsageError } from '../io.js';
 
 export function registerBlobs(program: Command): void {
-  const blobs = program.command('blobs').description('the blob store that keeps large payloads outside run histories (TRELLIS_BLOB_STORE)');
+  const blobs = program
+    .command('blobs')
+    .description('the blob store that keeps large payloads outside run histories (TRELLIS_BLOB_STORE)')
+    .addHelpText('after', '\nExample:\n  $ trellis blobs gc --dry-run');
   blobs
     .command('gc')
     .description("delete the blobs no run's history refers to any more (their runs are past the namespace's retention, or deleted)")
