@@ -16,8 +16,8 @@ export const name = 'codec';
 const SIZES = [512, 4 * 1024, 64 * 1024, 1024 * 1024];
 const ROUNDS = 30;
 
-/** An order-like JSON value of about `bytes` characters. */
-function output(bytes) {
+/** An order-like JSON value of about `bytes` characters (bench/encryption.mjs uses it too). */
+export function output(bytes) {
   const items = [];
   for (let i = 0, length = 0; length < bytes; i++) {
     const item = { sku: `SKU-${1000 + i}`, name: `wool blanket ${i}`, quantity: (i % 3) + 1, price: 49.5 + i, note: 'arrived in good condition' };

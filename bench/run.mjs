@@ -21,6 +21,8 @@ const BENCHMARKS = [
   () => import('./plan-vs-react.mjs'),
   () => import('./api.mjs'),
   () => import('./codec.mjs'),
+  () => import('./encryption.mjs'),
+  () => import('./claim-check.mjs'),
 ];
 
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
