@@ -37,6 +37,8 @@ export interface CollectReport {
 }
 
 export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;
+/** Histories read at once. */
+const READERS = 8;
 
 export async function collectBlobs(options: CollectOptions): Promise<CollectReport> {
   const { service, namespace, store } = options;
@@ -44,10 +46,15 @@ export async function collectBlobs(options: CollectOptions): Promise<CollectRepo
   const now = (options.now ?? new Date()).getTime();
   const referenced = new Set<string>();
   let runs = 0;
-  for await (const execution of executions(service, namespace)) {
-    runs++;
-    for await (const history of historyPages(service, namespace, execution)) for (const sha of referencesIn(history)) referenced.add(sha);
-  }
+  const listed = executions(service, namespace)[Symbol.asyncIterator]();
+  // A few histories at a time: the server answers each at its own pace. An async generator queues concurrent next()s.
+  const lane = async (): Promise<void> => {
+    for (let next = await listed.next(); !next.done; next = await listed.next()) {
+      runs++;
+      for await (const history of historyPages(service, namespace, next.value)) for (const sha of referencesIn(history)) referenced.add(sha);
+    }
+  };
+  await Promise.all(Array.from({ length: READERS }, lane));
   const report: CollectReport = { runs, referenced: referenced.size, kept: 0, young: 0, deleted: 0, deletedBytes: 0 };
   for await (const blob of store.list()) {
     if (referenced.has(blob.sha256)) report.kept++;
@@ -75,6 +82,7 @@ async function* executions(service: WorkflowService, namespace: string): AsyncIt
 
 /** gRPC's RESOURCE_EXHAUSTED: a page larger than the client takes (4 MB), from a history of large payloads kept inline. */
 const RESOURCE_EXHAUSTED = 8;
+const NOT_FOUND = 5;
 
 /**
  * A run's history, a page at a time. Pages start at 256 events and shrink eightfold whenever one is too large for the client
@@ -88,6 +96,8 @@ async function* historyPages(service: WorkflowService, namespace: string, execut
     try {
       page = await service.getWorkflowExecutionHistory({ namespace, execution, nextPageToken, maximumPageSize });
     } catch (e) {
+      // Deleted since it was listed (retention runs as gc does): it refers to nothing any more.
+      if ((e as { code?: number }).code === NOT_FOUND) return;
       if ((e as { code?: number }).code !== RESOURCE_EXHAUSTED || maximumPageSize === 1) throw e;
       maximumPageSize = Math.max(1, Math.floor(maximumPageSize / 8));
       continue;

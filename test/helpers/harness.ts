@@ -44,12 +44,14 @@ export async function startHarness(options: {
   encryption?: EncryptionKeys;
   /** The blob store of the worker and the client. Default: none (whatever the environment says). */
   blobs?: BlobSettings;
+  /** The namespace of the worker and the client. Default: the test server's. */
+  namespace?: string;
 }): Promise<Harness> {
   bundle ??= bundleWorkflows();
   const taskQueue = `test-${randomUUID()}`;
   const mock = await startMockLlm({ rules: options.rules ?? [] });
   const connection = await connectWorker();
-  const temporal = { address: temporalAddress(), namespace: temporalNamespace(), taskQueue };
+  const temporal = { address: temporalAddress(), namespace: options.namespace ?? temporalNamespace(), taskQueue };
   const logger = testLogger('warn');
   const startWorker = async () => {
     const { worker } = await createTrellisWorker({

@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, utimes, writeFile, mkdir } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectBlobs, DiskBlobStore, S3BlobStore, type BlobStore } from '../../src/blobs/index.js';
 import { TrellisClient } from '../../src/client/index.js';
@@ -181,8 +182,21 @@ describe('S3-compatible storage', () => {
 
 describe('trellis blobs gc', () => {
   it("deletes the blobs of a run whose history is gone, and old strays; keeps the others' and young ones", { timeout: 300_000 }, async () => {
+    // A namespace of its own: gc reads every history of its namespace, and the shared one holds the whole suite's.
+    const namespace = `gc-${Date.now().toString(36)}`;
+    const service = h.client.temporal.workflowService;
+    await service.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1d') });
+    await waitFor(
+      () =>
+        service.describeNamespace({ namespace }).then(
+          () => true,
+          () => false,
+        ),
+      (ok) => ok,
+      { timeoutMs: 60_000, what: `namespace ${namespace}` },
+    );
     const store = new DiskBlobStore(path.join(dir, 'gc'));
-    const g = await startHarness({ tools, blobs: { store, thresholdBytes: THRESHOLD } });
+    const g = await startHarness({ tools, blobs: { store, thresholdBytes: THRESHOLD }, namespace });
     try {
       const kept = newId('kept');
       await (await g.client.start(bigSpec, { id: kept, input: { bytes: 200_000, marker: MARKER } })).result();
@@ -192,7 +206,7 @@ describe('trellis blobs gc', () => {
       const goneBlobs = [...(await names(store))].filter((b) => !keptBlobs.has(b));
       expect(goneBlobs.length).toBeGreaterThanOrEqual(2);
       // Retention, in short: the run's history is deleted.
-      await g.client.temporal.workflowService.deleteWorkflowExecution({ namespace: temporalNamespace(), workflowExecution: { workflowId: gone } });
+      await g.client.temporal.workflowService.deleteWorkflowExecution({ namespace, workflowExecution: { workflowId: gone } });
       await waitFor(
         () =>
           g.client.temporal.workflow
@@ -206,7 +220,7 @@ describe('trellis blobs gc', () => {
         { timeoutMs: 120_000, what: 'the deleted run to be gone' },
       );
       // A history of inline payloads (a worker without a store) larger than a gRPC message (4 MB) is read in pages.
-      const inline = await startHarness({ tools });
+      const inline = await startHarness({ tools, namespace });
       try {
         const steps = Array.from({ length: 12 }, (_, i) => ({
           id: `s${i}`,
@@ -233,9 +247,19 @@ describe('trellis blobs gc', () => {
         await utimes(file, when, when);
       }
 
+      // gc finds runs through visibility, which lags: wait until it lists the runs (a deleted run it still lists has no
+      // history to read, and refers to nothing).
+      const listed = async () => {
+        const page = await service.listWorkflowExecutions({ namespace, pageSize: 100 });
+        return (page.executions ?? []).map((e) => e.execution?.workflowId);
+      };
+      await waitFor(listed, (ids) => ids.includes(kept) && ids.length >= 2, {
+        timeoutMs: 60_000,
+        what: 'visibility to list the runs',
+      });
       const dry = await collectBlobs({
         service: g.client.temporal.workflowService,
-        namespace: temporalNamespace(),
+        namespace,
         store,
         graceMs: 3600_000,
         dryRun: true,
@@ -246,10 +270,9 @@ describe('trellis blobs gc', () => {
 
       // The CLI, as an operator runs it; the gone run's blobs are older than the grace period given.
       await new Promise((r) => setTimeout(r, 50));
-      // It reads every history on the shared test server: give it time.
       const cli = await runCli(['blobs', 'gc', '--older-than', '30ms'], {
         timeoutMs: 180_000,
-        env: { TRELLIS_BLOB_STORE: store.location, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: temporalNamespace() },
+        env: { TRELLIS_BLOB_STORE: store.location, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: namespace },
       });
       expect(cli.stderr).toBe('');
       expect(cli.code).toBe(0);
