@@ -306,7 +306,8 @@ async function uiPortFor(port: number): Promise<number> {
   return usual <= 65535 && !(await answers(usual)) ? usual : freePort();
 }
 
-function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 now (the tests start servers of their own on it, too). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

@@ -9,7 +9,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
@@ -19,6 +18,7 @@ import { TrellisClient } from '../../src/client/index.js';
 import { parseEncryptionKeys } from '../../src/codec/keys.js';
 import { authConfigFromEnv } from '../../src/server/auth.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
+import { freePort } from '../../src/temporal/dev-server.js';
 import { startDevServer, type DevServer } from '../../src/temporal/index.js';
 import { bundleWorkflows, createTrellisWorker } from '../../src/worker.js';
 import { testLogger } from '../helpers/logs.js';
@@ -56,17 +56,6 @@ let withCodec: Stack;
 let withoutCodec: Stack;
 let serve: RunningServer;
 let browser: Browser;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, HOST, () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startStack(name: string, bundle: { code: string }, uiCodecEndpoint?: string): Promise<Stack> {
   const dev = await startDevServer({

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseEncryptionKeys, TrellisClient } from '../../src/client/index.js';
 import { parseMockScript } from '../../src/llm/mock-script.js';
 import { startMockLlm, type MockLlmServer } from '../../src/llm/mock-server.js';
+import { freePort } from '../../src/temporal/dev-server.js';
 import { CLI, ROOT } from '../helpers/cli.js';
 import { plaintextIn, rawHistory } from '../helpers/temporal-cli.js';
 import { waitFor } from '../helpers/wait.js';
@@ -22,15 +23,6 @@ let port: number;
 const children: ChildProcess[] = [];
 /** Temporal servers the tests found, killed at the end if still running (a failing test must not leak one). */
 const serverPids: number[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** Starts `trellis dev` and resolves with everything it printed once it says how to stop it. */
 function startDev(

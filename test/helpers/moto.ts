@@ -3,8 +3,8 @@
  * store's S3 tests: a real HTTP server speaking S3, not a stub. Each test process starts its own and stops it.
  */
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { ensurePython } from './python.js';
+import { freePort } from '../../src/temporal/dev-server.js';
 
 export interface Moto {
   /** http://127.0.0.1:PORT, for AWS_ENDPOINT_URL. */
@@ -49,15 +49,4 @@ export async function startMoto(): Promise<Moto> {
       await exited;
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
