@@ -28,6 +28,7 @@ import OpenAI from 'openai';
 import { pino } from 'pino';
 import { NativeConnection } from '@temporalio/worker';
 import { TrellisClient } from '../dist/client/index.js';
+import { formatUsd } from '../dist/pricing/index.js';
 import { parseMockScript, startMockLlm } from '../dist/testing.js';
 import { createTrellisWorker } from '../dist/worker.js';
 import TOOLS, { calls as toolLog, TOOL_LATENCY_MS } from './fixtures/plan-tools.mjs';
@@ -43,6 +44,9 @@ const WARMUP = 1; // untimed passes over the five tasks, every style
 const REPEATS = 3; // timed passes; wall time is the median per task
 const SCALE = [10, 20, 40]; // orders in the scaling part's triage task (one pass each, plan and our ReAct loop)
 const MODEL = 'mock-model';
+// Money next to tokens: every style's tokens priced as gpt-4o-mini's (USD per million tokens, src/pricing/defaults.ts).
+const PRICE = { input: 0.15, output: 0.6 };
+const usd = (f) => (f.prompt * PRICE.input + f.completion * PRICE.output) / 1e6;
 const TOKEN_GOAL = 5;
 const WALL_GOAL = 3;
 const LANGGRAPH_DIR = fileURLToPath(new URL('./langgraph/', import.meta.url));
@@ -198,25 +202,26 @@ async function measure(mock, style, task) {
 function report(styles, figures) {
   const has = (key) => styles.some((s) => s.key === key);
   console.log(`tasks: ${TASKS.map((t) => `${t.id} (${t.shape})`).join('; ')}`);
-  const total = Object.fromEntries(styles.map((s) => [s.key, { calls: 0, tokens: 0, wall: 0 }]));
-  const figureRows = [['task', 'tools', ...styles.flatMap((s) => [`${s.key} calls`, `${s.key} tokens`, `${s.key} ms`])]];
+  const total = Object.fromEntries(styles.map((s) => [s.key, { calls: 0, tokens: 0, usd: 0, wall: 0 }]));
+  const figureRows = [['task', 'tools', ...styles.flatMap((s) => [`${s.key} calls`, `${s.key} tokens`, `${s.key} $`, `${s.key} ms`])]];
   for (const task of TASKS) {
     const row = [task.id, int(figures.plan[task.id].toolCalls)];
     for (const s of styles) {
       const f = figures[s.key][task.id];
       const wall = median(f.walls);
-      row.push(int(f.calls), int(f.tokens) + (f.varies ? '*' : ''), ms(wall));
-      Object.assign(total[s.key], { calls: total[s.key].calls + f.calls, tokens: total[s.key].tokens + f.tokens, wall: total[s.key].wall + wall });
+      row.push(int(f.calls), int(f.tokens) + (f.varies ? '*' : ''), formatUsd(usd(f)), ms(wall));
+      const t = total[s.key];
+      Object.assign(t, { calls: t.calls + f.calls, tokens: t.tokens + f.tokens, usd: t.usd + usd(f), wall: t.wall + wall });
     }
     figureRows.push(row);
   }
   figureRows.push([
     'total',
     int(TASKS.reduce((n, t) => n + figures.plan[t.id].toolCalls, 0)),
-    ...styles.flatMap((s) => [int(total[s.key].calls), int(total[s.key].tokens), ms(total[s.key].wall)]),
+    ...styles.flatMap((s) => [int(total[s.key].calls), int(total[s.key].tokens), formatUsd(total[s.key].usd), ms(total[s.key].wall)]),
   ]);
   console.log(
-    `LLM calls, tokens (prompt + completion) and wall time per task; wall = median of ${REPEATS} runs, from the start of the task to its output`,
+    `LLM calls, tokens (prompt + completion), their cost ($: at gpt-4o-mini's $${PRICE.input} / $${PRICE.output} per million) and wall time per task; wall = median of ${REPEATS} runs, from the start of the task to its output`,
   );
   console.log(table(figureRows));
   if (TASKS.some((t) => styles.some((s) => figures[s.key][t.id].varies)))

@@ -19,10 +19,12 @@ const BENCHMARKS = [
   () => import('./validate.mjs'),
   () => import('./interpreter.mjs'),
   () => import('./plan-vs-react.mjs'),
+  () => import('./estimate.mjs'),
   () => import('./api.mjs'),
   () => import('./codec.mjs'),
   () => import('./encryption.mjs'),
   () => import('./claim-check.mjs'),
+  () => import('./tracing.mjs'),
 ];
 
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));

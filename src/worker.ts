@@ -16,6 +16,7 @@ import { DEFAULT_SPECS_DIR } from './library/saved-specs.js';
 import { payloadLimitInterceptor } from './activities/payload-limit.js';
 import {
   checkDecisionKey,
+  ConfigError,
   checkDeployment,
   connectionOptions,
   decisionKeyFromEnv,
@@ -29,12 +30,17 @@ import type { PayloadLimits } from './engine/messages.js';
 import { createLlmClient, llmConfigFromEnv, type LlmConfig } from './llm/client.js';
 import { blobSettingsFromEnv, type BlobSettings } from './blobs/config.js';
 import { dataConverterFor, encryptionKeysFromEnv, type EncryptionKeys } from './codec/index.js';
+import { metricsSettingsFromEnv, type MetricsSettings } from './metrics/config.js';
 import { notifyConfigFromEnv, type NotifyConfig } from './notify/config.js';
 import { plannerConfigFromEnv, type PlannerConfig } from './planner/config.js';
+import { pricesFromEnv } from './pricing/config.js';
+import type { PriceTable } from './pricing/cost.js';
 import { DECISION_KEY_GLOBAL } from './workflows/decision-key.js';
 import { VERSIONING_BEHAVIOR } from './workflows/definitions.js';
 import type { DeploymentVersion } from './temporal/deployment.js';
 import { ensureStatusAttribute, STATUS_SEARCH_ATTRIBUTE } from './temporal/status-attribute.js';
+import { startTracing } from './telemetry/setup.js';
+import { lazyRequireHook, withTracing, workflowInterceptorsPath } from './telemetry/temporal.js';
 import type { Tool } from './tools/define.js';
 
 /** What createTrellisWorker needs: the tools; everything else defaults from the environment. */
@@ -88,6 +94,14 @@ export interface TrellisWorkerOptions {
    * whatever the environment says. Default: TRELLIS_DEPLOYMENT_NAME and TRELLIS_BUILD_ID (unset: unversioned).
    */
   deployment?: DeploymentVersion | null;
+  /**
+   * Where the worker serves Prometheus metrics (Temporal's runtime metrics and Trellis's own, at `/metrics`); `null`:
+   * nowhere, whatever the environment says. Default: TRELLIS_METRICS_PORT (unset: none). Only the first worker of a
+   * process can set it up.
+   */
+  metrics?: MetricsSettings | null;
+  /** Prices by model, for runs' costs and maxCost budgets. Default: the file TRELLIS_PRICES names, else Trellis's table (docs/cost.md). */
+  prices?: PriceTable;
   /** Other Temporal worker options, for those who know they want them. */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -100,7 +114,12 @@ export function workflowsPath(): string {
 
 /** Bundles the interpreter's workflow code, which takes seconds: make it once and pass it as `workflowBundle` to every worker. */
 export async function bundleWorkflows(): Promise<{ code: string }> {
-  return bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quietBundlerLogger });
+  return bundleWorkflowCode({
+    workflowsPath: workflowsPath(),
+    workflowInterceptorModules: [workflowInterceptorsPath()],
+    webpackConfigHook: lazyRequireHook,
+    logger: quietBundlerLogger,
+  });
 }
 
 /**
@@ -110,7 +129,7 @@ export async function bundleWorkflows(): Promise<{ code: string }> {
  * (unless given `workflowBundle`) and logs `worker ready`. It does not poll yet: `worker.run()` does, until SIGINT or
  * SIGTERM; then `close()` closes the connection it made (not one it was given).
  *
- * @throws {ConfigError} (CONFIG_INVALID) for a bad TRELLIS_MAX_* variable or Worker Deployment Version, and {@link PlannerConfigError} for a bad
+ * @throws {ConfigError} (CONFIG_INVALID) for a bad TRELLIS_MAX_* variable, TRELLIS_PRICES file or Worker Deployment Version, and {@link PlannerConfigError} for a bad
  *   TRELLIS_PLANNER_SCHEMA, even when options override them; the Temporal SDK's error when it cannot connect.
  * @example
  * ```ts
@@ -127,7 +146,8 @@ export async function createTrellisWorker(
   const logger = options.logger ?? pino({ name: 'trellis-worker' });
   const specsDir = options.specsDir ?? workerConfigFromEnv().specsDir;
   const planner = { ...plannerConfigFromEnv(), ...options.planner };
-  routeSdkLogs(logger);
+  const metrics = options.metrics === undefined ? metricsSettingsFromEnv() : (options.metrics ?? undefined);
+  installRuntime(logger, metrics);
   const ownConnection = options.connection === undefined;
   const connection = options.connection ?? (await NativeConnection.connect(connectionOptions(config)));
   const hasStatusAttribute = await ensureStatusAttribute(connection.operatorService, config.namespace);
@@ -140,6 +160,7 @@ export async function createTrellisWorker(
   const decisionKey = options.decisionKey ?? decisionKeyFromEnv();
   if (options.decisionKey !== undefined) checkDecisionKey(options.decisionKey, 'decisionKey');
   const notify = options.notify ?? notifyConfigFromEnv();
+  const prices = options.prices ?? pricesFromEnv();
   const encryption = options.encryption === undefined ? encryptionKeysFromEnv() : (options.encryption ?? undefined);
   const deployment =
     options.deployment === undefined
@@ -147,7 +168,9 @@ export async function createTrellisWorker(
       : options.deployment === null
         ? undefined
         : checkDeployment(options.deployment, ['deployment.deploymentName', 'deployment.buildId']);
-  const worker = await Worker.create({
+  // Tracing from the OTEL_* variables (docs/observability.md): Temporal's and Trellis's spans, flushed on close().
+  const tracing = await startTracing({ encrypted: encryption !== undefined });
+  const workerOptions: WorkerOptions = {
     connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
@@ -164,6 +187,8 @@ export async function createTrellisWorker(
         limits,
         ...(hasStatusAttribute && { statusSearchAttribute: STATUS_SEARCH_ATTRIBUTE }),
         ...(notify.targets.length > 0 && { notify: true }),
+        prices,
+        model: llmConfig.model,
       },
     }),
     interceptors: { activity: [payloadLimitInterceptor(limits.payloadBytes, { stored: blobs !== undefined })] },
@@ -172,7 +197,8 @@ export async function createTrellisWorker(
       workerDeploymentOptions: { useWorkerVersioning: true, version: deployment, defaultVersioningBehavior: VERSIONING_BEHAVIOR },
     }),
     ...options.workerOptions,
-  });
+  };
+  const worker = await Worker.create(await withTracing(tracing, workerOptions));
   logger.info(
     {
       address: config.address,
@@ -194,6 +220,7 @@ export async function createTrellisWorker(
     worker,
     connection,
     close: async () => {
+      await tracing?.flush();
       if (ownConnection) await connection.close();
     },
   };
@@ -210,12 +237,20 @@ function withDecisionKey(bundle: { code: string }, key: string | undefined): { c
 }
 
 /**
- * The SDK's own logs (worker state, activity failures) go through the same pino logger, at its level, so a
- * worker prints one stream of structured lines. The SDK's runtime takes its logger once per process: the first
- * worker decides.
+ * The SDK's runtime, once per process (the first worker decides): its own logs (worker state, activity failures) go
+ * through the same pino logger, at its level, so a worker prints one stream of structured lines; and with `metrics`,
+ * it serves Temporal's metrics and Trellis's own on one Prometheus endpoint. Metrics asked of a runtime installed
+ * already without them are a ConfigError, not a silence.
  */
-function routeSdkLogs(logger: Logger): void {
-  if (Runtime._instance !== undefined) return;
+function installRuntime(logger: Logger, metrics: MetricsSettings | undefined): void {
+  if (Runtime._instance !== undefined) {
+    if (metrics !== undefined && Runtime._instance.options.runtimeOptions.metricsExporter === null) {
+      throw new ConfigError(
+        `metrics on ${metrics.bindAddress} (TRELLIS_METRICS_PORT) need the Temporal runtime, which this process installed already without metrics: give Runtime.install telemetryOptions.metrics, or start the worker first`,
+      );
+    }
+    return;
+  }
   const levels: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR' };
   Runtime.install({
     logger: new DefaultLogger(levels[logger.level] ?? 'INFO', (entry) => {
@@ -231,6 +266,7 @@ function routeSdkLogs(logger: Logger): void {
                 : 'error';
       logger[method]({ sdk: true, ...entry.meta }, entry.message);
     }),
+    ...(metrics !== undefined && { telemetryOptions: { metrics: { prometheus: { bindAddress: metrics.bindAddress, countersTotalSuffix: true } } } }),
   });
 }
 

@@ -12,6 +12,8 @@ import { addUsage } from '../llm/usage.js';
 import { describeTool } from '../tools/catalog.js';
 import type { Tool } from '../tools/define.js';
 import { refusedByEndpoint } from './llm.js';
+import { activityAttributes } from '../telemetry/activity-spans.js';
+import { inSpan, tracedChat } from '../telemetry/spans.js';
 
 export function createAgentActivities(client: OpenAI, defaultModel: string, tools: readonly Tool[]) {
   const offered = new Map(
@@ -28,20 +30,26 @@ export function createAgentActivities(client: OpenAI, defaultModel: string, tool
         throw ApplicationFailure.nonRetryable(`this worker has no tool ${missing.map((n) => `"${n}"`).join(', ')}`, 'TrellisUnknownTool');
       }
       let completion: OpenAI.Chat.Completions.ChatCompletion;
+      const request = { model: call.model ?? defaultModel, messages: call.messages.map(toOpenAi), temperature: call.temperature };
       try {
-        completion = await client.chat.completions.create({
-          model: call.model ?? defaultModel,
-          messages: call.messages.map(toOpenAi),
-          tools: call.tools.map((n) => offered.get(n)!),
-          ...(call.temperature !== undefined && { temperature: call.temperature }),
-          ...(call.output && {
-            response_format: { type: 'json_schema', json_schema: { name: 'output', schema: call.output, strict: false } },
-          }),
-        });
+        completion = await inSpan(`agent turn ${call.step}`, activityAttributes(call.step), () =>
+          tracedChat(request, () =>
+            client.chat.completions.create({
+              model: request.model,
+              messages: request.messages,
+              tools: call.tools.map((n) => offered.get(n)!),
+              ...(call.temperature !== undefined && { temperature: call.temperature }),
+              ...(call.output && {
+                response_format: { type: 'json_schema', json_schema: { name: 'output', schema: call.output, strict: false } },
+              }),
+            }),
+          ),
+        );
       } catch (e) {
         throw refusedByEndpoint(e) ?? e;
       }
       const tokens = addUsage({ prompt: 0, completion: 0, total: 0 }, completion.usage);
+      const model = completion.model;
       let message;
       try {
         message = replyMessage(completion);
@@ -52,12 +60,12 @@ export function createAgentActivities(client: OpenAI, defaultModel: string, tool
       const toolCalls = (message?.tool_calls ?? []).flatMap((c) =>
         c.type === 'function' ? [{ id: c.id, name: c.function.name, arguments: c.function.arguments }] : [],
       );
-      if (toolCalls.length > 0) return { content, toolCalls, tokens, attempt };
-      if (!call.output) return { content, toolCalls, tokens, attempt, output: content ?? '' };
+      if (toolCalls.length > 0) return { content, toolCalls, tokens, model, attempt };
+      if (!call.output) return { content, toolCalls, tokens, model, attempt, output: content ?? '' };
       const problem = checkReply(content ?? '', call.output);
       return problem === undefined
-        ? { content, toolCalls, tokens, attempt, output: JSON.parse(content!) }
-        : { content, toolCalls, tokens, attempt, problem };
+        ? { content, toolCalls, tokens, model, attempt, output: JSON.parse(content!) }
+        : { content, toolCalls, tokens, model, attempt, problem };
     },
   };
 }

@@ -13,6 +13,7 @@ import { createPeopleActivities } from './people.js';
 import { createPlannerActivities } from './planner.js';
 import { createSpecActivities } from './specs.js';
 import { createToolActivities } from './tools.js';
+import { countingModelCalls } from '../metrics/model-calls.js';
 import { createNotifyActivities } from '../notify/activity.js';
 import type { NotifyConfig } from '../notify/config.js';
 
@@ -42,12 +43,16 @@ export function createActivities(deps: ActivityDeps) {
   const catalog = toolCatalog(deps.tools);
   const specsDir = deps.specsDir ?? DEFAULT_SPECS_DIR;
   const tools = createToolActivities(deps.tools);
+  const { callLlm } = createLlmActivities(deps.llm, deps.model);
+  const { callAgentTurn } = createAgentActivities(deps.llm, deps.model, deps.tools);
+  const { planGoal } = createPlannerActivities(deps.llm, deps.model, catalog, deps.planner, specsDir);
+  const prices = deps.worker?.prices ?? {};
   return {
     ...tools,
-    ...createLlmActivities(deps.llm, deps.model),
-    ...createAgentActivities(deps.llm, deps.model, deps.tools),
+    callLlm: countingModelCalls(prices, (call) => call.model ?? deps.model, callLlm),
+    callAgentTurn: countingModelCalls(prices, (call) => call.model ?? deps.model, callAgentTurn),
     ...createSpecActivities(specsDir, catalog),
-    ...createPlannerActivities(deps.llm, deps.model, catalog, deps.planner, specsDir),
+    planGoal: countingModelCalls(prices, () => deps.model, planGoal),
     ...createPeopleActivities(),
     ...createNotifyActivities(deps.notify ?? NO_NOTIFY),
     ...createCheckActivities({

@@ -15,6 +15,8 @@ import type { ToolCatalog } from '../spec/catalog.js';
 import { formatProblem } from '../spec/problems.js';
 import { PLAN_STEP } from '../engine/plan-review.js';
 import { refusedByEndpoint } from './llm.js';
+import { activityAttributes } from '../telemetry/activity-spans.js';
+import { inSpan } from '../telemetry/spans.js';
 
 export function createPlannerActivities(client: OpenAI, model: string, catalog: ToolCatalog, planner: PlannerConfig = {}, specsDir?: string) {
   return {
@@ -23,24 +25,27 @@ export function createPlannerActivities(client: OpenAI, model: string, catalog: 
       const [prompt, specs] = await Promise.all([loadPrompt(planner.promptFile), specsDir === undefined ? undefined : savedSpecs(specsDir, catalog)]);
       let result;
       try {
-        result = await planSpec(client, {
-          goal: call.goal,
-          catalog,
-          model,
-          prompt,
-          ...(planner.schema && { schema: planner.schema }),
-          reservedIds: [PLAN_STEP],
-          ...(specs && { specs }),
-          ...(call.input !== undefined && { input: call.input }),
-          ...(call.maxTokens !== undefined && { maxTokens: call.maxTokens }),
-          ...(call.feedback && { feedback: feedbackText(call.feedback) }),
-        });
+        result = await inSpan('plan', activityAttributes(PLAN_STEP), () =>
+          planSpec(client, {
+            goal: call.goal,
+            catalog,
+            model,
+            prompt,
+            ...(planner.schema && { schema: planner.schema }),
+            reservedIds: [PLAN_STEP],
+            ...(specs && { specs }),
+            ...(call.input !== undefined && { input: call.input }),
+            ...(call.maxTokens !== undefined && { maxTokens: call.maxTokens }),
+            ...(call.feedback && { feedback: feedbackText(call.feedback) }),
+          }),
+        );
       } catch (e) {
         if (e instanceof EmptyReplyError) throw ApplicationFailure.nonRetryable(e.message, 'TrellisModelReplyEmpty');
         throw refusedByEndpoint(e) ?? e;
       }
-      if (result.ok) return result;
-      return { ...result, problems: result.problems.map(formatProblem) };
+      // The tokens are priced as the planner's model (the workflow does not know the worker's planner model).
+      if (result.ok) return { ...result, model };
+      return { ...result, problems: result.problems.map(formatProblem), model };
     },
   };
 }

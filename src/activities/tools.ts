@@ -7,6 +7,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { z } from 'zod';
 import type { ToolCall, ToolCallResult, ToolInfo } from '../engine/messages.js';
 import { approvalSetting, policyVerdict, type Tool } from '../tools/define.js';
+import { toolAttributes } from '../telemetry/activity-spans.js';
+import { inSpan } from '../telemetry/spans.js';
 
 export function createToolActivities(tools: readonly Tool[]) {
   const byName = new Map(tools.map((t) => [t.name, t]));
@@ -49,7 +51,9 @@ export function createToolActivities(tools: readonly Tool[]) {
         if (verdict.needsApproval)
           return { ran: false, needsApproval: true, attempt, ...(verdict.error !== undefined && { policyError: verdict.error }) };
       }
-      const output = await tool.run(args.data, { idempotencyKey: call.idempotencyKey, attempt, signal: ctx.cancellationSignal, logger: ctx.log });
+      const output = await inSpan(`execute_tool ${tool.name}`, toolAttributes(call), async () =>
+        tool.run(args.data, { idempotencyKey: call.idempotencyKey, attempt, signal: ctx.cancellationSignal, logger: ctx.log }),
+      );
       const checked = tool.output.safeParse(output);
       if (!checked.success)
         throw ApplicationFailure.nonRetryable(`${tool.name} returned an invalid output: ${zodSummary(checked.error)}`, 'TrellisToolOutputInvalid');

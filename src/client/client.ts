@@ -14,16 +14,31 @@ import {
 } from '@temporalio/client';
 import { checkDecisionKey, connectionOptions, decisionKeyFromEnv, temporalConfig, type TemporalConfig } from '../config.js';
 import { blobSettingsFromEnv, type BlobSettings } from '../blobs/config.js';
-import { dataConverterFor, encryptionKeysFromEnv, type EncryptionKeys } from '../codec/index.js';
+import { dataConverterFor, encryptionKeysFromEnv, ForgivingCodec, payloadCodecsFor, type EncryptionKeys } from '../codec/index.js';
 import { signDecision } from '../engine/decision-signature.js';
-import type { ApprovalDecision, ApprovalResult, GoalResult, PendingApproval, RunEvents, RunResult, RunView } from '../engine/messages.js';
-import type { RunStatus } from '../engine/state.js';
+import type {
+  ApprovalDecision,
+  ApprovalResult,
+  GoalResult,
+  PendingApproval,
+  RunArgs,
+  RunEvent,
+  RunEvents,
+  RunResult,
+  RunView,
+} from '../engine/messages.js';
+import type { Spec } from '../spec/schema.js';
+import type { RunStatus, TokenUsage } from '../engine/state.js';
+import type { Cost } from '../pricing/cost.js';
 import { hasStatusAttribute, STATUS_SEARCH_ATTRIBUTE } from '../temporal/status-attribute.js';
-import { decideUpdate, eventsQuery, GOAL_WORKFLOW_TYPE, PENDING_MEMO, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions.js';
+import { decideUpdate, eventsQuery, GOAL_WORKFLOW_TYPE, PENDING_MEMO, statusQuery, USAGE_MEMO, WORKFLOW_TYPE } from '../workflows/definitions.js';
 import { baseView, endedRunView, refusalOf, runError, statusOf, TEMPORAL_STATUS } from './ended-run.js';
 import { TrellisClientError } from './errors.js';
+import { flushTracing, startTracing } from '../telemetry/setup.js';
+import { tracingClientInterceptors } from '../telemetry/temporal.js';
 import { RunHandle, type Answer } from './handle.js';
 import { goalStart, specStart, type StartGoalOptions, type StartOptions, type WorkflowStart } from './start-args.js';
+import { watchEvents, type WatchOptions } from './watch.js';
 
 export { STATUS_SEARCH_ATTRIBUTE };
 
@@ -64,6 +79,8 @@ export interface RunSummary {
    * that keeps no such memo (one started by an older Trellis): its status() says.
    */
   pending?: PendingApproval[];
+  /** What an ended run used, from its memo (no worker asked); absent for a run that has not ended, or ended before Trellis kept it. */
+  usage?: { tokens: TokenUsage; cost?: Cost };
 }
 
 /** How long status() waits for a worker to answer the status query of a run that has not ended. */
@@ -86,6 +103,8 @@ export class TrellisClient {
     private readonly decisionKey: string | undefined,
     /** With a blob store, an ended run's view stays under its threshold, as a running one's status answer does. */
     private readonly viewBytes: number | undefined,
+    /** The same, but a run whose memo this process cannot decode is listed without it (list). */
+    private readonly listing: Client,
   ) {}
 
   /**
@@ -114,12 +133,25 @@ export class TrellisClient {
       );
     }
     const blobs = options.blobs === undefined ? blobSettingsFromEnv() : (options.blobs ?? undefined);
-    const client = new Client({ connection, namespace: full.namespace, dataConverter: dataConverterFor(encryption, blobs) });
-    return new TrellisClient(client, full, connection, decisionKey, blobs?.thresholdBytes);
+    // Tracing from the OTEL_* variables: each run started here begins a trace (docs/observability.md).
+    const interceptors = await tracingClientInterceptors(await startTracing({ encrypted: encryption !== undefined }));
+    const client = new Client({
+      connection,
+      namespace: full.namespace,
+      dataConverter: dataConverterFor(encryption, blobs),
+      ...(interceptors && { interceptors }),
+    });
+    const listing = new Client({
+      connection,
+      namespace: full.namespace,
+      dataConverter: { payloadCodecs: [new ForgivingCodec(payloadCodecsFor(encryption, blobs))] },
+    });
+    return new TrellisClient(client, full, connection, decisionKey, blobs?.thresholdBytes, listing);
   }
 
   /** Closes the connection; the client and its handles cannot be used after it. */
   async close(): Promise<void> {
+    await flushTracing();
     await this.connection.close();
   }
 
@@ -304,12 +336,47 @@ export class TrellisClient {
   }
 
   /**
+   * The run's events as they happen, in order and each once, from after `options.after` (default: the first) to
+   * `run.ended`, where the iteration ends. Read through the events query alone, so watching adds nothing to the
+   * run's history; while the run is quiet it asks less often (every 250 ms, doubling up to 2 s). A run that has
+   * ended gives the events its worker still answers with, or, with no worker, its `run.ended` alone (seq
+   * Number.MAX_SAFE_INTEGER). `options.signal` ends the iteration early.
+   *
+   * @throws {TrellisClientError} RUN_NOT_FOUND; NO_WORKER when no worker answers for a run that has not ended.
+   * @example
+   * ```ts
+   * for await (const e of trellis.watch(runId)) console.log(e.seq, e.type, e.step ?? '');
+   * ```
+   */
+  watch(runId: string, options: WatchOptions = {}): AsyncIterableIterator<RunEvent> {
+    return watchEvents((id, after) => this.events(id, after), runId, options);
+  }
+
+  /**
    * The input the run was started with (null when it has none), from the first event of its history: what a person
    * deciding on it wants to see, running or ended, with no worker asked.
    *
    * @throws {TrellisClientError} RUN_NOT_FOUND.
    */
   async input(runId: string): Promise<unknown> {
+    const args = await this.startArgs(runId);
+    return args !== null && typeof args === 'object' && Object.hasOwn(args, 'input') ? ((args as { input?: unknown }).input ?? null) : null;
+  }
+
+  /**
+   * The spec the run runs: a spec run's, from the first event of its history; a goal run's plan, from its status
+   * (undefined before it has one).
+   *
+   * @throws {TrellisClientError} RUN_NOT_FOUND.
+   */
+  async spec(runId: string): Promise<Spec | undefined> {
+    const args = (await this.startArgs(runId)) as Partial<RunArgs> | null;
+    if (args !== null && typeof args === 'object' && args.spec) return args.spec;
+    return (await this.status(runId)).spec;
+  }
+
+  /** The argument the run was started with (RunArgs or GoalArgs), decoded; null when it has none. */
+  private async startArgs(runId: string): Promise<unknown> {
     let response;
     try {
       response = await this.temporal.workflowService.getWorkflowExecutionHistory({
@@ -326,8 +393,7 @@ export class TrellisClient {
     const { payloadCodecs, payloadConverter } = this.temporal.options.loadedDataConverter;
     let decoded = [payload];
     for (const codec of [...payloadCodecs].reverse()) decoded = await codec.decode(decoded);
-    const args: unknown = payloadConverter.fromPayload(decoded[0]!);
-    return args !== null && typeof args === 'object' && Object.hasOwn(args, 'input') ? ((args as { input?: unknown }).input ?? null) : null;
+    return payloadConverter.fromPayload(decoded[0]!);
   }
 
   /**
@@ -429,13 +495,14 @@ export class TrellisClient {
       if (wanted === 'waiting') query += ` AND ${STATUS_SEARCH_ATTRIBUTE} = 'waiting'`;
     } else if (wanted !== undefined) query += ` AND ExecutionStatus = '${TEMPORAL_STATUS[wanted]}'`;
     const out: RunSummary[] = [];
-    for await (const w of this.temporal.workflow.list({ query })) {
+    for await (const w of this.listing.workflow.list({ query })) {
       const attr = w.searchAttributes?.[STATUS_SEARCH_ATTRIBUTE];
       const status: RunStatus =
         w.status.name === 'RUNNING' ? (Array.isArray(attr) && attr[0] === 'waiting' ? 'waiting' : 'running') : statusOf(w.status.name);
       if (wanted === 'running' && status !== 'running') continue;
       const name = typeof w.memo?.name === 'string' ? w.memo.name : w.workflowId;
       const pending = w.memo?.[PENDING_MEMO];
+      const usage = w.memo?.[USAGE_MEMO] as RunSummary['usage'] | undefined;
       out.push({
         runId: w.workflowId,
         name,
@@ -443,6 +510,7 @@ export class TrellisClient {
         startedAt: w.startTime.toISOString(),
         // Only a waiting run waits for anyone; a waiting run without the memo (an older Trellis's) leaves it unsaid.
         ...(status !== 'waiting' ? { pending: [] } : Array.isArray(pending) && { pending: pending as PendingApproval[] }),
+        ...(usage !== null && typeof usage === 'object' && { usage }),
       });
       if (out.length >= (options.limit ?? 1000)) break;
     }

@@ -29,6 +29,7 @@ export async function endedRunView(handle: WorkflowHandle, d: WorkflowExecutionD
       steps: result.steps ?? {},
       output: result.output ?? null,
       tokens: result.tokens ?? base.tokens,
+      ...(result.cost && { cost: result.cost }),
       executed: result.executed ?? 0,
       ...goalRecord(result),
     };
@@ -46,6 +47,7 @@ export async function endedRunView(handle: WorkflowHandle, d: WorkflowExecutionD
       ...(run.problems.length > 0 && { problems: run.problems }),
       ...(kept.refused && { refused: kept.refused }),
       tokens: kept.usage?.tokens ?? kept.tokens ?? base.tokens,
+      ...((kept.usage?.cost ?? kept.cost) && { cost: (kept.usage?.cost ?? kept.cost)! }),
       executed: kept.usage?.executed ?? kept.executed ?? 0,
       ...goalRecord(kept),
     };

@@ -1,6 +1,7 @@
 /** A run, as Temporal's WorkflowHandle is a workflow: what a service does with the run it started. */
-import type { ApprovalResult, RunResult, RunView } from '../engine/messages.js';
+import type { ApprovalResult, RunEvent, RunResult, RunView } from '../engine/messages.js';
 import type { TrellisClient } from './client.js';
+import type { WatchOptions } from './watch.js';
 
 /** Who answers, and why. `by` is required by every step that waits for a person. */
 export interface Answer {
@@ -44,6 +45,18 @@ export class RunHandle<R extends RunResult = RunResult> {
    */
   status(): Promise<RunView> {
     return this.client.status(this.runId);
+  }
+
+  /**
+   * The run's events as they happen, to `run.ended`; see TrellisClient.watch.
+   *
+   * @example
+   * ```ts
+   * for await (const e of run.watch()) if (e.type === 'step.waiting') console.log(e.data?.title);
+   * ```
+   */
+  watch(options: WatchOptions = {}): AsyncIterableIterator<RunEvent> {
+    return this.client.watch(this.runId, options);
   }
 
   /**

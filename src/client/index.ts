@@ -11,6 +11,7 @@ export { TrellisClient, STATUS_SEARCH_ATTRIBUTE, type ClientOptions, type RunSum
 export { DecryptError, parseEncryptionKeys, type EncryptionKeys } from '../codec/index.js';
 export type { StartGoalOptions, StartOptions } from './start-args.js';
 export { RunHandle, type Answer } from './handle.js';
+export type { WatchOptions } from './watch.js';
 export { TrellisClientError, TrellisRunError, type ClientErrorCode, type RunErrorCode } from './errors.js';
 export { TrellisError } from '../errors.js';
 export { FAILURES, type FailureCode, type FailureType } from '../engine/failures.js';

@@ -2,6 +2,7 @@
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { ClaimCheckCodec, NoBlobStoreCodec } from '../blobs/claim-check.js';
 import type { BlobSettings } from '../blobs/config.js';
+import { BlobError } from '../blobs/store.js';
 import { DecryptError, ENCRYPTED_ENCODING, EncryptionCodec } from './encryption.js';
 import type { EncryptionKeys } from './keys.js';
 
@@ -25,6 +26,38 @@ export function payloadCodecsFor(keys: EncryptionKeys | undefined, blobs?: BlobS
     blobs ? new ClaimCheckCodec(blobs.store, blobs.thresholdBytes) : new NoBlobStoreCodec(),
   ];
 }
+
+/**
+ * The codecs of payloadCodecsFor as one codec that decodes each payload on its own, and reads one this process cannot
+ * decrypt or fetch (another key's, no key, a blob missing here) as undefined. For listing runs: the memos of every run
+ * in the namespace are decoded, and one run's must not hide all the others.
+ */
+export class ForgivingCodec implements PayloadCodec {
+  constructor(private readonly codecs: readonly PayloadCodec[]) {}
+
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    for (const codec of this.codecs) payloads = await codec.encode(payloads);
+    return payloads;
+  }
+
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return Promise.all(
+      payloads.map(async (payload) => {
+        try {
+          let one = [payload];
+          for (const codec of [...this.codecs].reverse()) one = await codec.decode(one);
+          return one[0]!;
+        } catch (e) {
+          if (e instanceof DecryptError || e instanceof BlobError) return UNREADABLE;
+          throw e;
+        }
+      }),
+    );
+  }
+}
+
+/** A payload the SDK's converter reads as undefined. */
+const UNREADABLE: Payload = { metadata: { encoding: new TextEncoder().encode('binary/null') } };
 
 class NoKeysCodec implements PayloadCodec {
   async encode(payloads: Payload[]): Promise<Payload[]> {

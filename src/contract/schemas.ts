@@ -111,6 +111,13 @@ export const RefusalSchema = z
 
 const TokensSchema = z.strictObject({ prompt: z.int(), completion: z.int(), total: z.int() });
 
+const CostSchema = z
+  .strictObject({
+    usd: z.number().meta({ description: 'USD, by the prices known' }),
+    unknown: z.array(z.string()).optional().meta({ description: 'models with no price: the cost is then unknown' }),
+  })
+  .meta({ description: "what the model calls cost, by the worker's price table" });
+
 const StepStateSchema = z
   .strictObject({
     status: z.enum(['pending', 'running', 'waiting', 'completed', 'skipped', 'failed', 'cancelled']),
@@ -118,6 +125,7 @@ const StepStateSchema = z
     reason: z.string().optional().meta({ description: 'why it was skipped, failed or cancelled' }),
     attempts: z.int(),
     tokens: TokensSchema.optional(),
+    cost: CostSchema.optional(),
     run: z.string().optional().meta({ description: "a call step's child run id" }),
     omitted: z.int().optional().meta({ description: 'the output was left out of this view to fit the payload limit: its size in bytes' }),
   })
@@ -161,6 +169,7 @@ export const RunViewSchema = z
       .optional()
       .meta({ description: 'answers sent by the approve signal that were refused (the newest 20)' }),
     tokens: TokensSchema,
+    cost: CostSchema.optional(),
     executed: z.int().meta({ description: 'step executions so far, as maxSteps counts them' }),
     goal: z.string().optional(),
     spec: z.unknown().optional().meta({ description: "a goal run's plan" }),
@@ -168,7 +177,7 @@ export const RunViewSchema = z
   })
   .meta({ title: 'status', description: "The status query's answer (trellis status --json prints it too)." });
 
-const UsageSchema = { tokens: TokensSchema, executed: z.int() };
+const UsageSchema = { tokens: TokensSchema, cost: CostSchema.optional(), executed: z.int() };
 
 /** A goal run's planning, kept in its result and its failure's details. */
 const GoalRecordSchema = {

@@ -12,7 +12,7 @@ export const FAILURES = {
   TrellisStepFailed: { code: 'STEP_FAILED', about: 'a step failed (and its onError is fail); details[0].step and .reason say which and why' },
   TrellisBudgetExceeded: {
     code: 'BUDGET_EXCEEDED',
-    about: 'a budget ran out: maxTokens, maxSteps, or the history budget (maxHistoryBytes, maxHistoryEvents)',
+    about: 'a budget ran out: maxTokens, maxCost, maxSteps, or the history budget (maxHistoryBytes, maxHistoryEvents)',
   },
   TrellisOutputFailed: { code: 'OUTPUT_FAILED', about: "the spec's output could not be evaluated" },
   TrellisResultTooLarge: { code: 'RESULT_TOO_LARGE', about: "the run's result is over the payload limit" },

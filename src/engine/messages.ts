@@ -2,6 +2,7 @@
  * What crosses the workflow boundary: the run's input and result, a person's answer, the status view, and the
  * activities' inputs and outputs. Plain JSON types shared by the workflow, the activities and the client.
  */
+import type { Cost, PriceTable } from '../pricing/cost.js';
 import type { Budget, Retry, Spec } from '../spec/schema.js';
 import type { RefusalCode } from './decision.js';
 import type { FailureCode } from './failures.js';
@@ -33,6 +34,10 @@ export interface WorkerFacts {
   limits: PayloadLimits;
   /** The worker has webhooks (TRELLIS_WEBHOOKS): the run sends its notifications through the notify activity. */
   notify?: boolean;
+  /** The worker's price table (TRELLIS_PRICES): the run prices its model calls with it. Absent (older workers): no prices. */
+  prices?: PriceTable;
+  /** The model a call that names none goes to (TRELLIS_MODEL): what a maxCost budget prices before the call. */
+  model?: string;
 }
 
 /** Limits Trellis meets before Temporal's own (2 MB a payload, 50 MB and 51,200 events a history). */
@@ -119,14 +124,17 @@ export interface PlanCall {
   feedback?: { comment: string; previous: Spec; done: Record<string, unknown> };
 }
 
+/** `model`: the planner's model, which the tokens are priced as (absent from older workers). */
 export type PlanCallResult =
-  | { ok: true; spec: Spec; attempts: number; tokens: TokenUsage }
-  | { ok: false; problems: string[]; attempts: number; tokens: TokenUsage; outOfTokens?: boolean };
+  | { ok: true; spec: Spec; attempts: number; tokens: TokenUsage; model?: string }
+  | { ok: false; problems: string[]; attempts: number; tokens: TokenUsage; outOfTokens?: boolean; model?: string };
 
 /** What a run used against its budget; a failed run's failure carries it too (details[0].usage). */
 export interface RunUsage {
   /** Model tokens of every step (and, in a goal run, of the planning). */
   tokens: TokenUsage;
+  /** What those tokens cost, by the worker's price table; absent before the first model call. */
+  cost?: Cost;
   /** Step executions, as the maxSteps budget counts them. */
   executed: number;
 }
@@ -246,6 +254,8 @@ export interface RunView extends GoalRecord {
   refused?: RefusedAnswer[];
   /** Model tokens used so far. */
   tokens: TokenUsage;
+  /** What they cost so far, by the worker's price table; absent before the first model call. */
+  cost?: Cost;
   /** Step executions so far, as the maxSteps budget counts them. */
   executed: number;
 }
@@ -322,6 +332,8 @@ export interface AgentTurnResult {
   content: string | null;
   toolCalls: AgentToolCall[];
   tokens: TokenUsage;
+  /** The model that answered, as the endpoint names it (absent from older workers). */
+  model?: string;
   attempt: number;
   /** A final answer (no tool calls): its value (parsed JSON with an output schema, else the text)... */
   output?: unknown;
@@ -355,6 +367,8 @@ export interface RunEvent {
   /**
    * step.started: `{ kind }`; step.completed: `{ status }` (completed, or skipped after a denial); step.failed:
    * `{ reason }`; step.waiting: the PendingApproval; step.decided: the ApprovalResult; run.ended: `{ status, error? }`.
+   * step.completed and step.failed add the step's `tokens` and `cost` when it called a model, and the run's
+   * `usage: { tokens, cost? }` so far; run.ended adds `usage` too.
    */
   data?: Record<string, unknown>;
 }

@@ -2,6 +2,8 @@
  * The state of one run, as the interpreter keeps it and the status query returns it. Plain JSON, so it can
  * cross the workflow boundary and be shown as it is.
  */
+import type { Cost } from '../pricing/cost.js';
+
 /** A step's status: pending (not started), running, waiting (for a person), then one of completed, skipped, failed, cancelled. */
 export type StepStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'skipped' | 'failed' | 'cancelled';
 
@@ -29,6 +31,8 @@ export interface StepState {
   attempts: number;
   /** Model tokens the step used. */
   tokens?: TokenUsage;
+  /** What they cost, by the worker's price table (present whenever tokens are). */
+  cost?: Cost;
   /** A call step's child run (its workflow id): where its own steps and approvals are. */
   run?: string;
   /** Set when this view leaves the output out to stay within the payload limit: the output's size in bytes. */

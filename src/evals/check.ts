@@ -2,6 +2,7 @@
  * The checks of an eval case against the planner's result and the run's output, and the record each case
  * leaves. Pure: the runner (run.ts) does the model calls and the runs, and hands their results here.
  */
+import type { Cost } from '../pricing/cost.js';
 import type { TokenUsage } from '../engine/state.js';
 import type { Spec } from '../spec/schema.js';
 import { toolsUsed } from '../spec/uses.js';
@@ -31,6 +32,8 @@ export interface CaseRecord {
   attempts: number;
   /** The planner's tokens (the run's own model calls are not counted here). */
   tokens: TokenUsage;
+  /** What the case cost: the planner's tokens and the run's model calls, by the price table (absent without one). */
+  cost?: Cost;
   /** Top-level steps of the plan; null without a valid plan. */
   steps: number | null;
   /** The tools the plan uses, sorted; empty without a valid plan. */
@@ -54,7 +57,8 @@ export interface CaseRecord {
 export type PlanOutcome = { ok: true; spec: Spec } | { ok: false; message: string; endpointFailed?: boolean };
 
 /** What running the plan gave: its output, or why there is none (it failed, timed out, was refused). */
-export type RunOutcome = { ok: true; runId: string; output: unknown } | { ok: false; runId?: string; message: string };
+/** `cost`: what the run's model calls cost, by the worker's price table. */
+export type RunOutcome = { ok: true; runId: string; output: unknown; cost?: Cost } | { ok: false; runId?: string; message: string; cost?: Cost };
 
 /** What checkPlan found: the checks so far, their failures, and what the record shows of the plan. */
 export interface PlanChecks {

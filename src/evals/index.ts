@@ -32,4 +32,13 @@ export {
   type RunOutcome,
 } from './check.js';
 export { renderTable, summaryLine } from './table.js';
-export { runCase, runSuite, SuiteStopped, temporalRunner, type EvalOptions, type SpecRunner, type TemporalRunnerOptions } from './run.js';
+export {
+  runCase,
+  runSuite,
+  SuiteStopped,
+  temporalRunner,
+  type EvalOptions,
+  type EvalProgress,
+  type SpecRunner,
+  type TemporalRunnerOptions,
+} from './run.js';

@@ -9,11 +9,13 @@
 import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import type { TrellisClient } from '../client/client.js';
+import { TrellisRunError } from '../client/errors.js';
 import { slug } from '../client/run-id.js';
 import type { TokenUsage } from '../engine/state.js';
+import { addCost, costOf, type PriceTable } from '../pricing/cost.js';
 import { isSetupError } from '../llm/errors.js';
 import type { PlannerSchema } from '../planner/config.js';
-import { planSpec, type PlannerUsage } from '../planner/plan.js';
+import { planSpec, type PlannerUsage, type PlanProgress } from '../planner/plan.js';
 import type { ToolCatalog } from '../spec/catalog.js';
 import { formatProblem } from '../spec/problems.js';
 import type { Spec } from '../spec/schema.js';
@@ -45,7 +47,17 @@ export interface EvalOptions {
   runner?: SpecRunner;
   /** Called as each case ends, in order. */
   onCase?: (record: CaseRecord, index: number, total: number) => void;
+  /** Prices by model: each case's cost (the planner's tokens, as `model`, and its run's). Without it, no cost. */
+  prices?: PriceTable;
+  /** Hears what the suite does before each case ends: the case starts, its planner's steps, its plan's run starts. */
+  onProgress?: (progress: EvalProgress) => void;
 }
+
+/** What runSuite is doing: case `index` (from 0) of `total` starts, its planner calls or checks, its plan starts running. */
+export type EvalProgress =
+  | { type: 'case.started'; case: string; index: number; total: number }
+  | { type: 'plan'; case: string; progress: PlanProgress }
+  | { type: 'run.started'; case: string };
 
 /**
  * A setup error stopped the suite: the model endpoint cannot be reached, or refuses the key or the model (a connection
@@ -78,6 +90,7 @@ export async function runSuite(cases: readonly EvalCase[], options: EvalOptions)
   const records: CaseRecord[] = [];
   for (const [i, c] of cases.entries()) {
     let record: CaseRecord;
+    options.onProgress?.({ type: 'case.started', case: c.name, index: i, total: cases.length });
     try {
       record = await runCase(c, options);
     } catch (e) {
@@ -112,6 +125,7 @@ export async function runCase(c: EvalCase, options: EvalOptions): Promise<CaseRe
       ...(options.maxAttempts !== undefined && { maxAttempts: options.maxAttempts }),
       ...(options.prompt !== undefined && { prompt: options.prompt }),
       ...(options.schema !== undefined && { schema: options.schema }),
+      ...(options.onProgress && { onProgress: (progress: PlanProgress) => options.onProgress!({ type: 'plan', case: c.name, progress }) }),
     });
     attempts = result.attempts;
     tokens = result.tokens;
@@ -134,18 +148,21 @@ export async function runCase(c: EvalCase, options: EvalOptions): Promise<CaseRe
   let run: RunOutcome | undefined;
   if (planned.run && plan.ok) {
     if (!options.runner) throw new Error(`case "${c.name}" expects an output, and the eval has no way to run a spec`);
+    options.onProgress?.({ type: 'run.started', case: c.name });
     run = await options.runner.run(plan.spec, c.input, c.name);
     const out = checkOutput(c.expect?.output, run);
     checks.output = out.status;
     failures.push(...out.failures);
   }
   const passed = casePassed(checks);
+  const cost = options.prices && addCost(costOf(options.prices, options.model, tokens), run?.cost);
   return {
     name: c.name,
     passed,
     checks,
     attempts,
     tokens,
+    ...(cost && { cost }),
     steps: planned.steps,
     toolsUsed: planned.toolsUsed,
     ms: Math.round(performance.now() - started),
@@ -206,9 +223,10 @@ export function temporalRunner(client: TrellisClient, options: TemporalRunnerOpt
               : `status ${view?.status ?? 'unknown'}: is a worker with the same tools polling task queue "${client.config.taskQueue}"?`;
           return { ok: false, runId, message: `the run ${runId} did not end within ${limit} (${why}); it was cancelled` };
         }
-        return { ok: true, runId, output: ended.output };
+        return { ok: true, runId, output: ended.output, ...(ended.cost && { cost: ended.cost }) };
       } catch (e) {
-        return { ok: false, runId, message: `the run ${runId} failed: ${(e as Error).message}` };
+        const cost = e instanceof TrellisRunError ? e.run.usage?.cost : undefined;
+        return { ok: false, runId, message: `the run ${runId} failed: ${(e as Error).message}`, ...(cost && { cost }) };
       } finally {
         clearTimeout(timer);
       }

@@ -7,6 +7,7 @@ import type OpenAI from 'openai';
 import { TrellisError } from '../errors.js';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { addUsage } from './usage.js';
+import { tracedChat } from '../telemetry/spans.js';
 import type { TokenUsage } from '../engine/state.js';
 import { checkValue } from '../spec/schema-check.js';
 
@@ -62,14 +63,16 @@ export async function chat(client: OpenAI, request: ChatRequest): Promise<ChatRe
   let tokens: TokenUsage = { prompt: 0, completion: 0, total: 0 };
 
   for (let call = 1; ; call++) {
-    const completion = await client.chat.completions.create({
-      model: request.model,
-      messages,
-      ...(request.temperature !== undefined && { temperature: request.temperature }),
-      ...(request.output && {
-        response_format: { type: 'json_schema', json_schema: { name: 'output', schema: request.output, strict: false } },
+    const completion = await tracedChat({ ...request, messages }, () =>
+      client.chat.completions.create({
+        model: request.model,
+        messages,
+        ...(request.temperature !== undefined && { temperature: request.temperature }),
+        ...(request.output && {
+          response_format: { type: 'json_schema', json_schema: { name: 'output', schema: request.output, strict: false } },
+        }),
       }),
-    });
+    );
     tokens = addUsage(tokens, completion.usage);
     const reply = replyMessage(completion).content ?? '';
     if (!request.output) return { output: reply, tokens, model: completion.model, calls: call };

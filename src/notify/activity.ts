@@ -3,7 +3,7 @@
  * is kept in the activity's heartbeat details, so a retry posts only to the targets that failed, with the same
  * webhook-id and the same body. A receiver that deduplicates by webhook-id records each event once.
  */
-import { ApplicationFailure, activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import { ApplicationFailure, activityInfo, cancellationSignal, heartbeat, log, metricMeter } from '@temporalio/activity';
 import { ConfigError } from '../config.js';
 import type { NotifyEvent } from '../engine/messages.js';
 import type { FailureType } from '../engine/failures.js';
@@ -53,6 +53,9 @@ export function createNotifyActivities(config: NotifyConfig, options: NotifyActi
               signal: cancellationSignal(),
               ...options,
             });
+            metricMeter
+              .createCounter('trellis_notifications', undefined, 'notification deliveries, by target and outcome (delivered, failed, gone)')
+              .add(1, { target: target.name, outcome: result.outcome });
             if (result.outcome === 'failed') {
               failures.push({ name: target.name, message: result.message });
               return;

@@ -9,6 +9,7 @@ import type OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { replyMessage } from '../llm/chat.js';
 import { addUsage } from '../llm/usage.js';
+import { tracedChat } from '../telemetry/spans.js';
 import type { TokenUsage } from '../engine/state.js';
 import type { ToolCatalog } from '../spec/catalog.js';
 import { specJsonSchemaForModels, specOutlineJsonSchema } from '../spec/json-schema.js';
@@ -56,7 +57,17 @@ export interface PlanRequest {
    * and a model that needs it. The validator checks the reply either way.
    */
   schema?: PlannerSchema;
+  /** Hears what the planner does as it does it: each model call, and the verdict on each reply. */
+  onProgress?: (progress: PlanProgress) => void;
 }
+
+/**
+ * A step of planning: `asking` before model call `attempt` (of `maxAttempts`); `checked` once its reply is
+ * validated, with its problems (none: the spec is valid) and the tokens spent so far.
+ */
+export type PlanProgress =
+  | { type: 'asking'; attempt: number; maxAttempts: number }
+  | { type: 'checked'; attempt: number; maxAttempts: number; problems: number; tokens: TokenUsage };
 
 /** Model calls made (a call that failed included) and the tokens of those answered. */
 export interface PlannerUsage {
@@ -111,11 +122,14 @@ export async function planSpec(client: OpenAI, request: PlanRequest): Promise<Pl
     if (request.maxTokens !== undefined && tokens.total >= request.maxTokens)
       return { ok: false, problems, attempts: attempt - 1, tokens, outOfTokens: true };
     if (request.usage) request.usage.calls++;
-    const completion = await client.chat.completions.create({
-      model: request.model,
-      messages,
-      response_format: { type: 'json_schema', json_schema: { name: 'workflow_spec', schema, strict: false } },
-    });
+    request.onProgress?.({ type: 'asking', attempt, maxAttempts });
+    const completion = await tracedChat({ model: request.model, messages }, () =>
+      client.chat.completions.create({
+        model: request.model,
+        messages,
+        response_format: { type: 'json_schema', json_schema: { name: 'workflow_spec', schema, strict: false } },
+      }),
+    );
     tokens = addUsage(tokens, completion.usage);
     if (request.usage) request.usage.tokens = addUsage(request.usage.tokens, completion.usage);
     const reply = replyMessage(completion).content ?? '';
@@ -125,13 +139,16 @@ export async function planSpec(client: OpenAI, request: PlanRequest): Promise<Pl
     } catch {
       problems = [problem('SYNTAX', [], 'the reply is not JSON')];
     }
+    let spec: Spec | undefined;
     if (doc !== undefined) {
       const valid = validateSpec(doc, { tools: request.catalog, ...(request.specs && { specs: request.specs }) });
       problems = valid.ok
         ? [...reservedIdProblems(valid.spec, request.reservedIds ?? []), ...runInputProblems(valid.spec, request.input)]
         : valid.problems;
-      if (valid.ok && problems.length === 0) return { ok: true, spec: valid.spec, attempts: attempt, tokens };
+      if (valid.ok && problems.length === 0) spec = valid.spec;
     }
+    request.onProgress?.({ type: 'checked', attempt, maxAttempts, problems: spec ? 0 : problems.length, tokens });
+    if (spec) return { ok: true, spec, attempts: attempt, tokens };
     // The repair: the model's reply and its problems, compactly; the goal stays in the last user message.
     messages.push(
       { role: 'assistant', content: reply.slice(0, 20_000) },

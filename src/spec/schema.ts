@@ -173,10 +173,13 @@ export const StepSchema = z.discriminatedUnion('kind', [
   CallStepSchema,
 ]);
 
-/** A run's caps: tokens, step executions, history. A run past one fails with BUDGET_EXCEEDED. */
+/** A run's caps: tokens, money, step executions, history. A run past one fails with BUDGET_EXCEEDED. */
 export const BudgetSchema = z
   .strictObject({
     maxTokens: z.int().min(1).optional().meta({ description: 'LLM tokens (prompt and completion) the whole run may use' }),
+    maxCost: z.number().gt(0).optional().meta({
+      description: "USD the whole run's model calls may cost, by the worker's price table (TRELLIS_PRICES); a model with no price stops the run",
+    }),
     maxSteps: z.int().min(1).optional().meta({
       description: 'step executions the run may make: every step started, every map item, every tool call of an agent',
     }),

@@ -8,10 +8,9 @@
 import * as wf from '@temporalio/workflow';
 import type { AgentMessage, AgentToolCall, AgentTurnCall } from '../engine/messages.js';
 import type { ResolvedStep } from '../engine/schedule.js';
-import { addTokens } from '../engine/state.js';
 import { BudgetExceeded } from './budget.js';
 import { Withdrawn } from './session.js';
-import { activityOptions, callTool, checkPayload, describeError, GateDenied, inLanes, type StepContext } from './step-context.js';
+import { activityOptions, callTool, checkPayload, describeError, GateDenied, inLanes, spend, type StepContext } from './step-context.js';
 
 type AgentStep = Extract<ResolvedStep, { kind: 'agent' }>;
 
@@ -35,7 +34,7 @@ export async function runAgent(ctx: StepContext, agent: AgentStep): Promise<unkn
   let asked: string[] = [];
   for (let turn = 1; turn <= agent.maxTurns; turn++) {
     if (ctx.session.stopping()) throw new Withdrawn();
-    ctx.session.budget.checkTokens(`turn ${turn} of agent step "${ctx.id}"`);
+    ctx.session.budget.checkTokens(`turn ${turn} of agent step "${ctx.id}"`, agent.model);
     const size = JSON.stringify(messages).length;
     const most = ctx.session.worker.limits.storedAboveBytes === undefined ? MAX_CONVERSATION_CHARS : MAX_STORED_CONVERSATION_CHARS;
     if (size > most) {
@@ -56,8 +55,7 @@ export async function runAgent(ctx: StepContext, agent: AgentStep): Promise<unkn
     checkPayload(ctx.session, `the conversation of agent step "${ctx.id}" before turn ${turn}`, call);
     const reply = await ctx.acts.callAgentTurn.executeWithOptions(activityOptions(ctx.step, `agent ${ctx.id} turn ${turn}`), [call]);
     state.attempts += reply.attempt;
-    state.tokens = addTokens(state.tokens, reply.tokens);
-    ctx.session.budget.addTokens(reply.tokens, `turn ${turn} of agent step "${ctx.id}"`);
+    spend(ctx, reply.tokens, reply.model ?? agent.model ?? ctx.session.worker.model, `turn ${turn} of agent step "${ctx.id}"`);
     if (reply.toolCalls.length === 0) {
       if (reply.problem === undefined) return reply.output;
       if (turn === agent.maxTurns) throw maxTurns(ctx, agent, `its last answer did not match the output schema: ${reply.problem}`);

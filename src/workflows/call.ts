@@ -1,11 +1,12 @@
 /**
  * The call step: a saved spec runs as a child run (`trellisRun`), with the input checked against its input
- * schema, within what is left of this run's budget. What the child used (tokens, step executions) is added to
+ * schema, within what is left of this run's budget. What the child used (tokens, cost, step executions) is added to
  * this run's, whether it completed or failed; a child stopped by its budget stops this run too. When a person asks
  * for a new plan (goal runs), a child still running is cancelled and the step withdrawn.
  */
 import * as wf from '@temporalio/workflow';
 import type { RunArgs, RunResult, RunUsage } from '../engine/messages.js';
+import { formatUsd } from '../pricing/cost.js';
 import type { Spec } from '../spec/schema.js';
 import { WORKFLOW_TYPE } from './definitions.js';
 import type { trellisRun } from './interpreter.js';
@@ -32,13 +33,15 @@ export async function runCall(ctx: StepContext, spec: Spec, input: unknown): Pro
   if (maxSteps <= 0) throw new BudgetExceeded(`maxSteps ${session.budget.caps.maxSteps}: nothing left for ${what}`);
   const maxTokens = session.budget.tokensLeft();
   if (maxTokens !== undefined && maxTokens <= 0) throw new BudgetExceeded(`maxTokens ${session.budget.caps.maxTokens}: nothing left for ${what}`);
+  const maxCost = session.budget.costLeft();
+  if (maxCost !== undefined && maxCost <= 0) throw new BudgetExceeded(`maxCost ${formatUsd(session.budget.caps.maxCost!)}: nothing left for ${what}`);
 
   const childId = `${wf.workflowInfo().workflowId}.${ctx.id}`;
   const args: RunArgs = {
     spec,
     input,
     callDepth: ctx.callDepth + 1,
-    options: { ...session.options, budget: { maxSteps, ...(maxTokens !== undefined && { maxTokens }) } },
+    options: { ...session.options, budget: { maxSteps, ...(maxTokens !== undefined && { maxTokens }), ...(maxCost !== undefined && { maxCost }) } },
   };
   checkPayload(ctx.session, `the input of spec ${spec.name}`, args);
   session.steps[ctx.id]!.run = childId;
@@ -66,13 +69,21 @@ export async function runCall(ctx: StepContext, spec: Spec, input: unknown): Pro
     const cause = e instanceof wf.ChildWorkflowFailure ? e.cause : undefined;
     if (cause instanceof wf.ApplicationFailure) {
       const used = (cause.details?.[0] as { usage?: RunUsage } | undefined)?.usage;
-      if (used) session.budget.addUsage(used, what);
+      if (used) addChildUsage(ctx, used, what);
       if (cause.type === 'TrellisBudgetExceeded') {
         throw new BudgetExceeded(`${cause.message.replace(/^budget exceeded: /, '')} (in spec ${spec.name}, called by ${what})`);
       }
     }
     throw e;
   }
-  session.budget.addUsage(result, what);
+  addChildUsage(ctx, result, what);
   return result.output;
+}
+
+/** The child's tokens and cost are the call step's (when it called a model), and count against this run's budget. */
+function addChildUsage(ctx: StepContext, used: RunUsage, what: string): void {
+  if (used.tokens.total > 0 || used.cost) {
+    Object.assign(ctx.session.steps[ctx.id]!, { tokens: used.tokens, ...(used.cost && { cost: used.cost }) });
+  }
+  ctx.session.budget.addUsage(used, what);
 }

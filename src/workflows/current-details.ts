@@ -2,7 +2,8 @@
  * What the Temporal UI's current details say while a run waits: each gate's step, what it asks, of whom, until
  * when, and how to answer; a plan under review whole; the latest refused answers. Markdown, as the UI renders it.
  */
-import type { PendingApproval, RefusedAnswer } from '../engine/messages.js';
+import type { PendingApproval, RefusedAnswer, RunUsage } from '../engine/messages.js';
+import { formatCost } from '../pricing/cost.js';
 import { oneLine } from '../spec/text.js';
 
 /**
@@ -36,4 +37,9 @@ export function refusedDetails(refused: readonly RefusedAnswer[]): string {
     '',
     ...newest.map((r) => `- ${r.at} ${r.via}${r.step ? ` for ${r.step}` : ''}${r.by ? ` by ${r.by}` : ''}: ${r.code}: ${r.message}`),
   ].join('\n');
+}
+
+/** What the run used, for the details of an ended run: `**Used** 1,234 LLM tokens, $0.0123`. */
+export function usageDetails(usage: Pick<RunUsage, 'tokens' | 'cost'>): string {
+  return `**Used** ${usage.tokens.total.toLocaleString('en-US')} LLM tokens, ${usage.cost ? formatCost(usage.cost) : 'no model calls'}`;
 }

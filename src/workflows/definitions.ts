@@ -44,3 +44,5 @@ export const PENDING_MEMO = 'trellisPending';
 
 /** The memo field in which a cancelled run keeps its final view, so its status needs no worker. */
 export const FINAL_VIEW_MEMO = 'trellisView';
+/** The memo key of what an ended run used, `{ tokens, cost? }`: `list` shows it with no worker asked. */
+export const USAGE_MEMO = 'trellisUsage';

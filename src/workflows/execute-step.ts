@@ -25,7 +25,7 @@ export async function executeStep(ctx: StepContext, resolved: ResolvedStep, libr
     case 'llm': {
       const { kind: _kind, ...call } = resolved;
       const result = await callModel(ctx, call, `llm ${id}`, `llm step "${id}"`);
-      Object.assign(state, { attempts: result.attempt, tokens: result.tokens });
+      state.attempts = result.attempt;
       return result.output;
     }
     case 'approval': {

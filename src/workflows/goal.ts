@@ -8,8 +8,14 @@
 import * as wf from '@temporalio/workflow';
 import type { GoalArgs, GoalResult, PlanCall } from '../engine/messages.js';
 import { carriedOver, PLAN_STEP, planSummary, type DoneStep } from '../engine/plan-review.js';
+import { overBudget } from '../estimate/budget.js';
+import { estimateSpec, type SpecEstimate } from '../estimate/estimate.js';
+import { estimateSummary } from '../estimate/format.js';
+import { addTokens } from '../engine/state.js';
+import { addCost } from '../pricing/cost.js';
 import type { Spec } from '../spec/schema.js';
 import { refuse, settle } from './settle.js';
+import { inRunSpan } from '../telemetry/workflow-spans.js';
 import { runSpec } from './run-spec.js';
 import { BudgetExceeded } from './budget.js';
 import { RunSession, type Gate } from './session.js';
@@ -22,6 +28,10 @@ type Feedback = { comment: string; step: string; previous: Spec; done: Record<st
 const check = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 3 } });
 
 export async function trellisGoal(args: GoalArgs): Promise<GoalResult> {
+  return inRunSpan('goal', () => pursue(args));
+}
+
+async function pursue(args: GoalArgs): Promise<GoalResult> {
   const raw: unknown = args;
   // Trusted only once the worker has checked it: until then, only what reads safely from anything.
   const text = raw !== null && typeof raw === 'object' && typeof (raw as GoalArgs).goal === 'string' ? (raw as GoalArgs).goal : '';
@@ -61,9 +71,10 @@ export async function trellisGoal(args: GoalArgs): Promise<GoalResult> {
         spec = await makePlan(session, planner, args, plans, feedback);
         goal.spec = spec;
         session.name = spec.name;
+        const estimate = estimatePlan(session, spec);
 
         if (args.review) {
-          const again = await reviewPlan(session, args, spec, plans, maxPlans);
+          const again = await reviewPlan(session, args, spec, plans, maxPlans, estimate);
           if (again) {
             feedback = { ...again, previous: spec, done: feedback?.done ?? {} };
             continue;
@@ -71,7 +82,7 @@ export async function trellisGoal(args: GoalArgs): Promise<GoalResult> {
         }
         planState.status = 'completed';
         if (!args.review) planState.output = { steps: spec.steps.length };
-        session.event('step.completed', PLAN_STEP, { status: 'completed', plan: plans, steps: spec.steps.length });
+        session.stepEnded('step.completed', PLAN_STEP, { status: 'completed', plan: plans, steps: spec.steps.length });
 
         const carried = carriedOver(spec, feedback?.done ?? {});
         const end = await runSpec({ session, spec, input: args.input, carried, stop: () => replan !== undefined && plans < maxPlans });
@@ -87,10 +98,11 @@ export async function trellisGoal(args: GoalArgs): Promise<GoalResult> {
  * Waits for a person to review plan number `plan`. Approved: undefined. Denied with a comment while plans are
  * left: the comment, to plan again with. Denied otherwise: the run fails.
  */
-async function reviewPlan(session: RunSession, args: GoalArgs, spec: Spec, plan: number, maxPlans: number) {
+async function reviewPlan(session: RunSession, args: GoalArgs, spec: Spec, plan: number, maxPlans: number, estimate: SpecEstimate) {
   const planState = session.steps[PLAN_STEP]!;
+  const details = `${planSummary(spec)}\n\n${estimateSummary(estimate)}`;
   const decision = (await session.waitForPerson(
-    { step: PLAN_STEP, title: `Run this plan for: ${args.goal}`.slice(0, 300), details: planSummary(spec), source: 'plan' },
+    { step: PLAN_STEP, title: `Run this plan for: ${args.goal}`.slice(0, 300), details, source: 'plan' },
     undefined,
     'deny',
   ))!;
@@ -152,7 +164,9 @@ async function makePlan(
     return failPlan(session, `planning failed: ${describeError(e)}`, 'TrellisPlanFailed');
   }
   planState.attempts += planned.attempts;
-  session.budget.addTokens(planned.tokens, `plan ${plans}`);
+  const cost = session.budget.price(planned.model, planned.tokens);
+  Object.assign(planState, { tokens: addTokens(planState.tokens, planned.tokens), cost: addCost(planState.cost, cost) });
+  session.budget.addTokens(planned.tokens, `plan ${plans}`, cost);
   if (planned.ok) return planned.spec;
   if (planned.outOfTokens)
     throw new BudgetExceeded(`maxTokens ${session.budget.caps.maxTokens}: ${session.budget.tokens.total} LLM tokens used while planning`);
@@ -161,9 +175,29 @@ async function makePlan(
   });
 }
 
+/**
+ * The plan's estimate by the worker's prices, for its review; a plan whose estimate is over what is left of the run's
+ * budget (maxTokens, maxCost) fails the run before any of its steps, or a person, is asked anything (runs started
+ * before this check keep their history as it was).
+ */
+function estimatePlan(session: RunSession, spec: Spec): SpecEstimate {
+  const { prices, model } = session.worker;
+  const estimate = estimateSpec(spec, { ...(prices && { prices }), ...(model !== undefined && { model }) });
+  session.useBudget(spec.budget);
+  const left = { tokens: session.budget.tokensLeft(), usd: session.budget.costLeft() };
+  if (left.tokens === undefined && left.usd === undefined) return estimate;
+  const over = overBudget(estimate, left);
+  if (over === undefined || !wf.patched(PLAN_ESTIMATE_PATCH)) return estimate;
+  Object.assign(session.steps[PLAN_STEP]!, { status: 'failed', reason: over });
+  session.stepEnded('step.failed', PLAN_STEP, { reason: over });
+  throw new BudgetExceeded(`${over}: nothing of it ran`);
+}
+
+const PLAN_ESTIMATE_PATCH = 'trellis-plan-estimate';
+
 function failPlan(session: RunSession, error: string, type: string, details?: unknown): never {
   Object.assign(session.steps[PLAN_STEP]!, { status: 'failed', reason: error });
-  session.event('step.failed', PLAN_STEP, { reason: error });
+  session.stepEnded('step.failed', PLAN_STEP, { reason: error });
   session.error = error;
   throw wf.ApplicationFailure.nonRetryable(error, type, ...(details === undefined ? [] : [details]));
 }

@@ -9,11 +9,16 @@ import type { RunArgs, RunCheck, RunResult } from '../engine/messages.js';
 import { runSpec } from './run-spec.js';
 import { RunSession } from './session.js';
 import { refuse, settle } from './settle.js';
+import { inRunSpan } from '../telemetry/workflow-spans.js';
 import type { Activities } from './step-context.js';
 
 const check = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 3 } });
 
 export async function trellisRun(args: RunArgs): Promise<RunResult> {
+  return inRunSpan(nameOf(args), () => interpret(args));
+}
+
+async function interpret(args: RunArgs): Promise<RunResult> {
   const raw: unknown = args;
   const session = new RunSession(nameOf(raw));
   session.install();

@@ -6,7 +6,6 @@
  * runs, so it is never half-run for want of budget.
  */
 import type { ResolvedStep } from '../engine/schedule.js';
-import { addTokens } from '../engine/state.js';
 import { BudgetExceeded } from './budget.js';
 import { Withdrawn } from './session.js';
 import { callModel, callTool, describeError, GateDenied, inLanes, type StepContext } from './step-context.js';
@@ -38,7 +37,6 @@ export async function runMap(ctx: StepContext, map: MapStep): Promise<unknown[]>
     const { kind: _kind, ...call } = item;
     const r = await callModel(ctx, call, `map ${ctx.id}[${index}] llm`, label);
     state.attempts += r.attempt;
-    state.tokens = addTokens(state.tokens, r.tokens);
     outputs[index] = r.output;
   };
 

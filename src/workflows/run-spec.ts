@@ -14,6 +14,7 @@ import { executeStep } from './execute-step.js';
 import { BudgetExceeded } from './budget.js';
 import { Withdrawn, type RunSession } from './session.js';
 import { describeError, GateDenied, type Activities, type StepContext } from './step-context.js';
+import { inStepSpan } from '../telemetry/workflow-spans.js';
 
 const DEFAULT_MAX_PARALLEL = 8;
 
@@ -134,11 +135,11 @@ class SpecRunner {
     if (slot) this.slotsInUse++;
     this.inFlight++;
     // Not awaited, by design: steps run side by side; each records its own end and wakes the loop (session.version).
-    void executeStep(this.context(id), resolved, this.library)
+    void inStepSpan(id, resolved.kind, () => executeStep(this.context(id), resolved, this.library))
       .then(
         (value) => {
           Object.assign(state, { status: 'completed', output: value });
-          this.session.event('step.completed', id, { status: 'completed' });
+          this.session.stepEnded('step.completed', id, { status: 'completed' });
         },
         (e: unknown) => {
           // A denial is an answer, and a withdrawal is not the step's failure: either way it did not run to its end.
@@ -171,13 +172,13 @@ class SpecRunner {
 
   private skip(id: string, reason: string): void {
     Object.assign(this.steps[id]!, { status: 'skipped', output: null, reason });
-    this.session.event('step.completed', id, { status: 'skipped', reason });
+    this.session.stepEnded('step.completed', id, { status: 'skipped', reason });
   }
 
   private fail(id: string, e: unknown): void {
     const reason = typeof e === 'string' ? e : describeError(e);
     Object.assign(this.steps[id]!, { status: 'failed', output: null, reason });
-    this.session.event('step.failed', id, { reason });
+    this.session.stepEnded('step.failed', id, { reason });
     const budget = e instanceof BudgetExceeded;
     if ((budget || (this.plan.steps.get(id)!.onError ?? 'fail') === 'fail') && !this.failure) this.failure = { step: id, reason, budget };
   }

@@ -22,7 +22,8 @@ import type {
   WorkerFacts,
 } from '../engine/messages.js';
 import { DEFAULT_PAYLOAD_LIMITS, fitView, jsonBytes } from '../engine/payload.js';
-import { ENDED_RUN, type RunStatus, type StepState } from '../engine/state.js';
+import { ENDED_RUN, type RunStatus, type StepState, type TokenUsage } from '../engine/state.js';
+import type { Cost } from '../pricing/cost.js';
 import { TrellisError } from '../errors.js';
 import type { CostMeter } from '../spec/expression.js';
 import { formatDuration } from '../spec/duration.js';
@@ -30,10 +31,12 @@ import { EXPRESSION_LIMITS } from '../spec/limits.js';
 import type { Budget, Spec } from '../spec/schema.js';
 import { oneLine } from '../spec/text.js';
 import { RunBudget } from './budget.js';
-import { refusedDetails, waitingDetails } from './current-details.js';
+import { refusedDetails, usageDetails, waitingDetails } from './current-details.js';
 import { workerDecisionKey } from './decision-key.js';
-import { approveSignal, decideUpdate, eventsQuery, FINAL_VIEW_MEMO, PENDING_MEMO, statusQuery } from './definitions.js';
+import { approveSignal, decideUpdate, eventsQuery, FINAL_VIEW_MEMO, PENDING_MEMO, statusQuery, USAGE_MEMO } from './definitions.js';
+import { RunMetrics } from './metrics.js';
 import { EventLog } from './run-events.js';
+import { inApprovalSpan } from '../telemetry/workflow-spans.js';
 import type { Activities } from './step-context.js';
 
 // Temporal replaces Date inside workflows with the deterministic workflow clock, and this is the one clock read
@@ -77,7 +80,7 @@ export class RunSession {
   /** What the worker said before the first step: its limits, whether the status search attribute exists. */
   worker: WorkerFacts = { limits: DEFAULT_PAYLOAD_LIMITS };
   /** What the run may use and has used: LLM tokens, step executions, history. */
-  readonly budget = new RunBudget(() => this.worker.limits);
+  readonly budget = new RunBudget(() => this.worker);
   /** What the run's expressions may cost together (every plan's, in a goal run): deterministic, so replay-safe. */
   readonly expressions: CostMeter = { spent: 0, limit: EXPRESSION_LIMITS.maxRunCost, name: "the run's expression budget" };
   /** Set by a goal run: the goal, the plan being reviewed or run, and the plans replaced before it. */
@@ -92,6 +95,8 @@ export class RunSession {
   private readonly people = wf.proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 3 } });
   /** What the events query answers. */
   readonly events = new EventLog();
+  /** Trellis's metrics of the run, read off its events. */
+  private readonly metrics = new RunMetrics();
   /** Notifications not yet delivered; the run's end waits for them. */
   private readonly sending = new Set<Promise<unknown>>();
   private notified = 0;
@@ -154,6 +159,7 @@ export class RunSession {
       ...(this.problems !== undefined && { problems: this.problems }),
       ...(this.refused.length > 0 && { refused: this.refused }),
       tokens: this.budget.tokens,
+      ...(this.budget.cost && { cost: this.budget.cost }),
       executed: this.budget.executed,
       ...this.goalRecord(),
     };
@@ -238,19 +244,43 @@ export class RunSession {
     this.setStatus(status);
     this.memoPending([]);
     wf.setCurrentDetails(
-      status === 'completed' ? `Completed ${this.name}` : `${status === 'failed' ? 'Failed' : 'Cancelled'}: ${this.error ?? this.name}`,
+      `${status === 'completed' ? `Completed ${this.name}` : `${status === 'failed' ? 'Failed' : 'Cancelled'}: ${this.error ?? this.name}`}\n\n${usageDetails(this.usage())}`,
     );
+    // What the run used, for `list` (runs started before this existed keep their history as it was).
+    if (wf.patched(USAGE_MEMO)) wf.upsertMemo({ [USAGE_MEMO]: this.usage() });
     if (status === 'cancelled') {
       const { runId: _r, temporalRunId: _t, name: _n, status: _s, pending: _p, output: _o, ...kept } = this.fittedView(FINAL_VIEW_BYTES);
       wf.upsertMemo({ [FINAL_VIEW_MEMO]: kept });
     }
-    this.event('run.ended', undefined, { status, ...(status !== 'completed' && this.error !== undefined && { error: oneLine(this.error, 2000) }) });
+    this.event('run.ended', undefined, {
+      status,
+      ...(status !== 'completed' && this.error !== undefined && { error: oneLine(this.error, 2000) }),
+      usage: this.usage(),
+    });
     this.notify({ type: `run.${status}`, ...(status !== 'completed' && this.error !== undefined && { error: oneLine(this.error, 2000) }) });
+  }
+
+  /** The run's tokens and their cost so far, as its events carry them. */
+  usage(): { tokens: TokenUsage; cost?: Cost } {
+    return { tokens: this.budget.tokens, ...(this.budget.cost && { cost: this.budget.cost }) };
+  }
+
+  /** A step's end, for its event: what it says, with the step's tokens and cost when it called a model, and the run's usage. */
+  stepEnded(type: 'step.completed' | 'step.failed', id: string, data: Record<string, unknown>): void {
+    const state = this.steps[id];
+    this.event(type, id, {
+      ...data,
+      ...(state?.tokens && { tokens: state.tokens }),
+      ...(state?.cost && { cost: state.cost }),
+      usage: this.usage(),
+    });
   }
 
   /** Records an event of the run (the events query, `trellis serve`'s stream). */
   event(type: RunEventType, step?: string, data?: Record<string, unknown>): void {
-    this.events.add(type, workflowNow(), step, data);
+    const atMs = workflowClockMs();
+    this.events.add(type, new Date(atMs).toISOString(), step, data);
+    this.metrics.observe(type, atMs, step, data);
   }
 
   /**
@@ -293,7 +323,7 @@ export class RunSession {
    */
   waitForPerson(gate: Gate, timeoutMs: number | undefined, onTimeout: 'deny' | 'approve' | 'fail'): Promise<ApprovalResult | undefined> {
     const before = this.queues.get(gate.step);
-    const ask = () => this.ask(gate, timeoutMs, onTimeout);
+    const ask = () => inApprovalSpan(gate.step, gate.source, () => this.ask(gate, timeoutMs, onTimeout));
     // Only a second gate of the same step waits for the first: the usual path stays one direct call.
     const next = before ? before.then(ask, ask) : ask();
     this.queues.set(gate.step, next);
@@ -350,9 +380,10 @@ export class RunSession {
   /** The answer in `raw`, or why it is refused. */
   private check(raw: unknown): { decision: ApprovalDecision } | { refusal: Refusal } {
     const read = readDecision(raw);
-    if (!read.ok) return { refusal: read.refusal };
-    const refusal = this.refusal(read.decision);
-    return refusal ? { refusal } : { decision: read.decision };
+    const refusal = read.ok ? this.refusal(read.decision) : read.refusal;
+    if (read.ok && refusal === undefined) return { decision: read.decision };
+    this.metrics.refusedAnswer(refusal!.code);
+    return { refusal: refusal! };
   }
 
   private refusal(d: ApprovalDecision): Refusal | undefined {

@@ -44,7 +44,8 @@ export async function settle<E extends object = object>(session: RunSession, bod
     session.end('completed');
     await session.delivered();
     const record = fitRecord(session, limit() - fixed);
-    return { output, ...record, tokens: session.budget.tokens, executed: session.budget.executed, ...more };
+    const { cost } = session.budget;
+    return { output, ...record, tokens: session.budget.tokens, ...(cost && { cost }), executed: session.budget.executed, ...more };
   } catch (e) {
     if (wf.isCancellation(e)) {
       session.error = 'cancelled';
@@ -57,7 +58,7 @@ export async function settle<E extends object = object>(session: RunSession, bod
     session.error ??= describeError(e);
     session.end('failed');
     await session.delivered();
-    const usage: RunUsage = { tokens: session.budget.tokens, executed: session.budget.executed };
+    const usage: RunUsage = { ...session.usage(), executed: session.budget.executed };
     const own = e instanceof wf.ApplicationFailure ? e : undefined;
     const type: FailureType =
       e instanceof BudgetExceeded ? 'TrellisBudgetExceeded' : failureCode(own?.type) ? (own!.type as FailureType) : 'TrellisRunFailed';

@@ -9,6 +9,8 @@ import type { createActivities } from '../activities/index.js';
 import { contentHash } from '../engine/canonical.js';
 import type { LlmCall, LlmCallResult, ToolCallResult, ToolInfo } from '../engine/messages.js';
 import { jsonBytes } from '../engine/payload.js';
+import { addTokens, type TokenUsage } from '../engine/state.js';
+import { addCost } from '../pricing/cost.js';
 import { TrellisError } from '../errors.js';
 import { parseDuration } from '../spec/duration.js';
 import type { Retry, Step } from '../spec/schema.js';
@@ -110,11 +112,12 @@ export async function callTool(
 }
 
 /**
- * One model call (an llm step or a map's llm item) within the run's token budget: checked before, added after,
- * and added too when the reply was still invalid after its re-ask (the failure carries the tokens it spent).
+ * One model call (an llm step or a map's llm item) within the run's token and cost budget: checked before, added
+ * after (to the step's state and the run's), and added too when the reply was still invalid after its re-ask (the
+ * failure carries the tokens it spent).
  */
 export async function callModel(ctx: StepContext, call: Omit<LlmCall, 'step'>, summary: string, what: string): Promise<LlmCallResult> {
-  ctx.session.budget.checkTokens(what);
+  ctx.session.budget.checkTokens(what, call.model);
   const request: LlmCall = { step: ctx.id, ...call };
   checkPayload(ctx.session, `the prompt of ${what}`, request);
   let result: LlmCallResult;
@@ -124,12 +127,21 @@ export async function callModel(ctx: StepContext, call: Omit<LlmCall, 'step'>, s
     const cause = e instanceof wf.ActivityFailure ? e.cause : undefined;
     if (cause instanceof wf.ApplicationFailure && cause.type === 'TrellisModelReplyInvalid') {
       const spent = (cause.details?.[0] as { tokens?: LlmCallResult['tokens'] } | undefined)?.tokens;
-      if (spent) ctx.session.budget.addTokens(spent, what);
+      // The reply does not say which model answered: priced as the one asked for.
+      if (spent) spend(ctx, spent, call.model ?? ctx.session.worker.model, what);
     }
     throw e;
   }
-  ctx.session.budget.addTokens(result.tokens, what);
+  spend(ctx, result.tokens, result.model, what);
   return result;
+}
+
+/** A model call's tokens and their cost, added to the step's state and then to the run's budget (which may throw). */
+export function spend(ctx: StepContext, tokens: TokenUsage, model: string | undefined, what: string): void {
+  const cost = ctx.session.budget.price(model, tokens);
+  const state = ctx.session.steps[ctx.id]!;
+  Object.assign(state, { tokens: addTokens(state.tokens, tokens), cost: addCost(state.cost, cost) });
+  ctx.session.budget.addTokens(tokens, what, cost);
 }
 
 /**

@@ -88,6 +88,7 @@ describe('trellis run, status, approve', () => {
       output: { damaged: true, reason: 'The customer reports that the item arrived broken.' },
       attempts: 1,
       tokens: expect.any(Object),
+      cost: expect.any(Object),
     });
 
     const human = await trellis(['status', runId]);
@@ -200,7 +201,18 @@ describe('the Temporal contract from the command line', () => {
       (v) => v.status === 'waiting',
       CLI_POLL,
     );
-    expect(Object.keys(view).sort()).toEqual(['executed', 'name', 'output', 'pending', 'runId', 'status', 'steps', 'temporalRunId', 'tokens']);
+    expect(Object.keys(view).sort()).toEqual([
+      'cost',
+      'executed',
+      'name',
+      'output',
+      'pending',
+      'runId',
+      'status',
+      'steps',
+      'temporalRunId',
+      'tokens',
+    ]);
     const anonymous = await trellis(['approve', runId, 'ok']);
     expect(anonymous.code).toBe(1);
     expect(anonymous.stderr.trim()).toBe(

@@ -407,7 +407,7 @@ describe.concurrent('trellis usage', () => {
     expect(validate.code).toBe(2);
     expect(validate.stderr).toContain("missing required argument 'file'");
     expect(graph.code).toBe(2);
-    expect(graph.stderr).toContain("missing required argument 'file'");
+    expect(graph.stderr).toContain('give a spec FILE or --run RUN (one of them)');
     expect(option.code).toBe(2);
     expect(option.stderr).toContain("unknown option '--frobnicate'");
     for (const r of [unknown, validate, graph, option]) expect(r.stdout).toBe('');

@@ -66,14 +66,14 @@ describe('trellis eval', () => {
   it('passes the sample suite: plans checked, and the cases with an output run on Temporal', async () => {
     const r = await evalCli(['examples/evals/support.yaml'], { OPENAI_BASE_URL: sampleLlm });
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    expect(lines(r.stdout)[1]).toMatch(/^case +plan +tools +steps +output +tokens +ms +note$/);
+    expect(lines(r.stdout)[1]).toMatch(/^case +plan +tools +steps +output +tokens +cost +ms +note$/);
     expect(row(r.stdout, 'damage-check').slice(0, 5)).toEqual(['damage-check', 'ok, 1 try', 'ok', 'ok (2)', 'ok']);
     expect(row(r.stdout, 'refund-damaged').slice(0, 5)).toEqual(['refund-damaged', 'ok, 1 try', 'ok', 'ok (4)', '-']);
     expect(row(r.stdout, 'reply-to-ticket').slice(0, 5)).toEqual(['reply-to-ticket', 'ok, 1 try', 'ok', 'ok (3)', 'ok']);
     expect(row(r.stdout, 'research-brief').slice(0, 5)).toEqual(['research-brief', 'ok, 1 try', 'ok', 'ok (6)', '-']);
     expect(lines(r.stdout).at(-1)).toBe('4 passed, 0 failed');
-    // Progress, one line per case as it ends, on stderr.
-    expect(lines(r.stderr)).toEqual([
+    // Progress on stderr: one line per case as it ends (progress.test.ts reads the lines in between).
+    expect(lines(r.stderr).filter((l) => /^\[\d+\/\d+\] \S+: (passed|FAILED)/.test(l))).toEqual([
       expect.stringMatching(/^\[1\/4\] damage-check: passed \(\d+\.\d s\)$/),
       expect.stringMatching(/^\[2\/4\] refund-damaged: passed/),
       expect.stringMatching(/^\[3\/4\] reply-to-ticket: passed/),
@@ -93,6 +93,7 @@ describe('trellis eval', () => {
         checks: { plan: 'pass', tools: 'pass', notTools: 'pass', maxSteps: 'pass', output: 'pass' },
         attempts: 1,
         tokens: { prompt: expect.any(Number), completion: expect.any(Number), total: expect.any(Number) },
+        cost: expect.any(Object),
         steps: 2,
         toolsUsed: ['lookup_order'],
         ms: expect.any(Number),
@@ -124,6 +125,7 @@ describe('trellis eval', () => {
       '2',
       '-',
       expect.stringMatching(/^\d+$/),
+      expect.stringMatching(/^(\$[\d.]+|unknown)$/),
       expect.stringMatching(/^\d+$/),
       'tools: the plan does not use refund_order (it uses lookup_order)',
     ]);
@@ -286,6 +288,7 @@ describe('trellis eval: errors of the model endpoint', () => {
       '-',
       '-',
       '0',
+      expect.stringMatching(/^(\$[\d.]+|unknown)$/),
       expect.stringMatching(/^\d+$/),
       'plan: the model endpoint failed: 500 The server had an error',
     ]);

@@ -15,5 +15,6 @@ it('holds workflow code and its pure modules, not the validator, the parser or t
   // What it needs is there: the interpreter and the expression language with its RE2.
   for (const needed of ['trellisRun', 'trellisGoal', 'node_modules/re2js/', 'node_modules/@marcbachmann/cel-js/'])
     expect(code, needed).toContain(needed);
-  expect(code.length / 2 ** 20, 'MB').toBeLessThan(4);
+  // 3.4 MB, and 1.7 more of the OpenTelemetry SDK: bundled, but required (evaluated) only by a worker that traces.
+  expect(code.length / 2 ** 20, 'MB').toBeLessThan(5.5);
 }, 120_000);

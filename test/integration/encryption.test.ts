@@ -129,6 +129,12 @@ describe('an encrypted run', () => {
     const plain = await TrellisClient.connect(h.client.config, { encryption: null });
     try {
       await expect(plain.input(runId)).rejects.toThrow(/this run is encrypted, and this process has no key: set TRELLIS_ENCRYPTION_KEYS/);
+      // Listing decodes every run's memo: the encrypted one is listed by its id, and hides no other run.
+      const listed = await waitFor(
+        () => plain.list({ limit: 10_000 }),
+        (runs) => runs.some((r) => r.runId === runId),
+      );
+      expect(listed.find((r) => r.runId === runId)).toMatchObject({ runId, name: runId });
     } finally {
       await plain.close();
     }

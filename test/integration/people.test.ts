@@ -195,7 +195,7 @@ describe("a run's events", () => {
       '9 run.ended',
     ]);
     expect(rest.events[0]!.data).toMatchObject({ approved: true, by: 'alice' });
-    expect(rest.events.at(-1)!.data).toEqual({ status: 'completed' });
+    expect(rest.events.at(-1)!.data).toEqual({ status: 'completed', usage: { tokens: { prompt: 0, completion: 0, total: 0 } } });
     expect(rest).toMatchObject({ next: 9, ended: true });
     expect(await notified.client.events(runId, 9)).toEqual({ events: [], next: 9, ended: true });
   });

@@ -109,7 +109,7 @@ describe('a Python service (temporalio client API only) drives a refund run', ()
 
   it('gets the RunResult as JSON, and the run reads as completed from TypeScript too', async () => {
     const { result } = stage('result');
-    expect(Object.keys(result).sort()).toEqual(['executed', 'output', 'steps', 'tokens']);
+    expect(Object.keys(result).sort()).toEqual(['cost', 'executed', 'output', 'steps', 'tokens']);
     expect(result.output).toEqual({ refunded: true, reason: REASON });
     expect(result.steps.refund).toMatchObject({ status: 'completed', output: { refundId: `rf-${ORDER_ID}`, amount: 250 } });
     expect(result.steps.ok).toMatchObject({ status: 'completed', output: { approved: true, by: 'alice' } });

@@ -317,11 +317,11 @@ describe('the table', () => {
 
   it('one row per case, aligned, with the first failure as the note', () => {
     expect(renderTable(records).split('\n')).toEqual([
-      'case            plan           tools  steps     output  tokens  ms  note',
-      '--------------  -------------  -----  --------  ------  ------  --  ------------------------------------',
-      'refund-damaged  ok, 1 try      ok     ok (3)    ok        1234  12',
-      'b               ok, 2 tries    FAIL   FAIL (7)  skip        15  12  notTools: the plan uses refund_order',
-      'never           FAIL, 3 tries  skip   -         -           15  12  plan: no valid spec',
+      'case            plan           tools  steps     output  tokens  cost  ms  note',
+      '--------------  -------------  -----  --------  ------  ------  ----  --  ------------------------------------',
+      'refund-damaged  ok, 1 try      ok     ok (3)    ok        1234     -  12',
+      'b               ok, 2 tries    FAIL   FAIL (7)  skip        15     -  12  notTools: the plan uses refund_order',
+      'never           FAIL, 3 tries  skip   -         -           15     -  12  plan: no valid spec',
     ]);
   });
 

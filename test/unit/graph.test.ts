@@ -267,6 +267,32 @@ describe('toMermaid', () => {
     );
   });
 
+  it("with a run's statuses: each step's label ends with its status, and a class per status colours it", () => {
+    const doc = asSpec(spec([wait('a'), wait('b', { after: ['a'] }), approval('c', { after: ['b'] }), wait('d', { after: ['c'] })]));
+    const out = toMermaid(doc, undefined, { a: 'completed', b: 'skipped', c: 'waiting', d: 'pending' });
+    expect(out.split('\n').slice(1, 5)).toEqual([
+      '  a(("a<br/>wait 1s<br/>✓ completed"))',
+      '  b(("b<br/>wait 1s<br/>↷ skipped"))',
+      '  c{{"c<br/>approval: Go ahead?<br/>⏸ waiting"}}',
+      '  d(("d<br/>wait 1s<br/>○ pending"))',
+    ]);
+    // Only the statuses present get a classDef, after the kinds' (so they win), and each its class line.
+    expect(out.split('\n').filter((l) => /^ {2}class(Def)? /.test(l) && /pending|completed|skipped|waiting|failed|running/.test(l))).toEqual([
+      '  classDef pending fill:#ffffff,stroke:#a0aec0,color:#4a5568;',
+      '  classDef waiting fill:#fefcbf,stroke:#b7791f,stroke-width:3px;',
+      '  classDef completed fill:#e6ffed,stroke:#2f855a;',
+      '  classDef skipped fill:#f7fafc,stroke:#a0aec0,color:#718096;',
+      '  class a completed;',
+      '  class b skipped;',
+      '  class c waiting;',
+      '  class d pending;',
+    ]);
+    expect(out.indexOf('classDef gated')).toBeLessThan(out.indexOf('classDef pending'));
+    // A status it has no colour for still shows; a step the statuses leave out shows none.
+    expect(toMermaid(doc, undefined, { a: 'limbo' })).toContain('  a(("a<br/>wait 1s<br/>limbo"))');
+    expect(toMermaid(doc, undefined, { a: 'limbo' })).toContain('  b(("b<br/>wait 1s"))');
+  });
+
   it('truncates a long title or condition and flattens whitespace', () => {
     const long = `steps.a.at.size() == 1 || ${'input.flag || '.repeat(5)}true`;
     const out = toMermaid(asSpec(spec([wait('a'), when('b', long), approval('c', { title: 'line one\n  line two' })])));

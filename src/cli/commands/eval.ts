@@ -3,8 +3,21 @@ import type { Command } from 'commander';
 import { catalogOf } from '../../spec/catalog.js';
 import { parseDuration } from '../../spec/duration.js';
 import type { CaseRecord } from '../../evals/check.js';
+import type { EvalProgress } from '../../evals/run.js';
+import { planProgressLine } from './plan.js';
 import { withClient } from '../client.js';
-import { EXIT, loadCatalog, parseAttempts, plannerConfig, plannerSchemaOption, readPromptFile, readSpecFile, UsageError } from '../io.js';
+import {
+  asUsageError,
+  EXIT,
+  loadCatalog,
+  parseAttempts,
+  plannerConfig,
+  plannerSchemaOption,
+  readPromptFile,
+  readSpecFile,
+  UsageError,
+} from '../io.js';
+import { pricesFromEnv } from '../../pricing/config.js';
 
 interface EvalOpts {
   tools?: string;
@@ -93,11 +106,13 @@ async function evalCommand(file: string, opts: EvalOpts): Promise<void> {
       const records = await runSuite(cases, {
         llm: createLlmClient(config),
         model: config.model,
+        prices: asUsageError(() => pricesFromEnv()),
         catalog,
         maxAttempts,
         ...(prompt !== undefined && { prompt }),
         ...(schema !== undefined && { schema }),
         ...(runner && { runner }),
+        onProgress: (p) => process.stderr.write(`${evalProgressLine(p, cases.length)}\n`),
         onCase: (r, i, total) =>
           process.stderr.write(`[${i + 1}/${total}] ${r.name}: ${r.passed ? 'passed' : `FAILED: ${r.failure}`} (${(r.ms / 1000).toFixed(1)} s)\n`),
       });
@@ -114,6 +129,13 @@ async function evalCommand(file: string, opts: EvalOpts): Promise<void> {
     ? await withClient((client) => run(temporalRunner(client, { catalog, timeoutMs, timeoutText: opts.runTimeout })))
     : await run();
   await report({ suite: suite.name, cases: cases.length, model: config.model, records, stopped }, opts);
+}
+
+/** `[1/3] damage-check: planning`, then the planner's steps, then `running its plan on Temporal`; for stderr. */
+function evalProgressLine(p: EvalProgress, total: number): string {
+  if (p.type === 'plan') return `  ${p.case}: ${planProgressLine(p.progress)}`;
+  if (p.type === 'run.started') return `  ${p.case}: running its plan on Temporal`;
+  return `[${p.index + 1}/${total}] ${p.case}: planning`;
 }
 
 /** The suite, the cases asked for (--case), and the catalog (--tools, else the suite's): every problem is bad usage. */
@@ -143,7 +165,7 @@ async function report(
   r: { suite: string; cases: number; model: string; records: CaseRecord[]; stopped: { message: string; exit: number } | undefined },
   opts: EvalOpts,
 ): Promise<void> {
-  const { renderTable, summaryLine } = await import('../../evals/table.js');
+  const { costLine, renderTable, summaryLine } = await import('../../evals/table.js');
   const { records, stopped } = r;
   const passed = records.filter((c) => c.passed).length;
   if (opts.json) {
@@ -152,7 +174,10 @@ async function report(
   } else if (records.length > 0 || !stopped) {
     // Stopped midway, the table shows the cases that finished: their results are real.
     const done = stopped ? `, ${records.length} finished before the model endpoint stopped the suite` : '';
-    process.stdout.write(`${r.suite}: ${r.cases} case(s)${done}, model ${r.model}\n\n${renderTable(records)}\n\n${summaryLine(records)}\n`);
+    const cost = costLine(records);
+    process.stdout.write(
+      `${r.suite}: ${r.cases} case(s)${done}, model ${r.model}\n\n${renderTable(records)}\n\n${cost ? `${cost}\n` : ''}${summaryLine(records)}\n`,
+    );
   }
   if (stopped) {
     process.stderr.write(`trellis: ${stopped.message}\n`);

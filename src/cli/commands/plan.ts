@@ -3,6 +3,7 @@ import { access, mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { catalogOf, type ToolCatalog } from '../../spec/catalog.js';
+import type { PlanProgress } from '../../planner/plan.js';
 import type { Problem } from '../../spec/problems.js';
 import { parseInput } from '../client.js';
 import {
@@ -70,9 +71,12 @@ async function planCommand(goal: string, opts: PlanOpts): Promise<void> {
   ]);
   const usage = { calls: 0, tokens: { prompt: 0, completion: 0, total: 0 } };
   let result: PlanResult;
+  // Progress goes to stderr, so the spec (or --json) on stdout stays what a script reads.
+  process.stderr.write(`planning with ${config.model}\n`);
   try {
     result = await planSpec(createLlmClient(config), {
       usage,
+      onProgress: (p) => process.stderr.write(`  ${planProgressLine(p)}\n`),
       goal,
       catalog: catalog ?? catalogOf([]),
       model: config.model,
@@ -95,6 +99,15 @@ async function planCommand(goal: string, opts: PlanOpts): Promise<void> {
 }
 
 type PlanResult = Awaited<ReturnType<typeof import('../../planner/index.js').planSpec>>; // a type: the planner still loads lazily
+
+/** `model call 2 of 3 (a repair)`, `call 2: a valid spec (1840 tokens so far)`: what the planner is doing, for stderr. */
+export function planProgressLine(p: PlanProgress): string {
+  if (p.type === 'asking') return `model call ${p.attempt} of ${p.maxAttempts}${p.attempt > 1 ? ' (a repair)' : ''}`;
+  const tokens = `${p.tokens.total} tokens so far`;
+  if (p.problems === 0) return `call ${p.attempt}: a valid spec (${tokens})`;
+  const next = p.attempt < p.maxAttempts ? '; asking for a repair' : '; no attempts left';
+  return `call ${p.attempt}: ${p.problems} problem${p.problems === 1 ? '' : 's'} in the reply${next} (${tokens})`;
+}
 
 /** No valid spec within the budget: the last problems, and exit 1. */
 function reportInvalid(result: Extract<PlanResult, { ok: false }>, catalog: ToolCatalog | undefined, opts: PlanOpts): void {

@@ -17,6 +17,7 @@ interface RunOpts {
   goal?: string;
   review?: boolean;
   maxTokens?: string;
+  maxCost?: string;
   maxSteps?: string;
 }
 
@@ -34,6 +35,7 @@ export function registerRun(program: Command): void {
     .option('--tools <module>', "with a FILE: also check tools and types before starting (a goal run uses the worker's tools)")
     .option('--specs <dir>', 'with a FILE: saved specs (default: TRELLIS_SPECS), to check call steps before starting')
     .option('--max-tokens <n>', 'budget: LLM tokens the whole run may use')
+    .option('--max-cost <usd>', "budget: USD the run's model calls may cost, by the worker's prices (docs/cost.md)")
     .option('--max-steps <n>', 'budget: step executions the run may make (steps, map items, agent tool calls)')
     .addHelpText(
       'after',
@@ -110,6 +112,9 @@ function parseBudget(opts: RunOpts): Budget | undefined {
   };
   const maxTokens = count('--max-tokens', opts.maxTokens);
   const maxSteps = count('--max-steps', opts.maxSteps);
-  if (maxTokens === undefined && maxSteps === undefined) return undefined;
-  return { ...(maxTokens !== undefined && { maxTokens }), ...(maxSteps !== undefined && { maxSteps }) };
+  const maxCost = opts.maxCost === undefined ? undefined : Number(opts.maxCost);
+  if (maxCost !== undefined && !(Number.isFinite(maxCost) && maxCost > 0))
+    throw new UsageError(`--max-cost must be a number of USD above 0, got ${JSON.stringify(opts.maxCost)}`);
+  if (maxTokens === undefined && maxSteps === undefined && maxCost === undefined) return undefined;
+  return { ...(maxTokens !== undefined && { maxTokens }), ...(maxCost !== undefined && { maxCost }), ...(maxSteps !== undefined && { maxSteps }) };
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import type { StepState } from '../../engine/state.js';
+import type { StepState, TokenUsage } from '../../engine/state.js';
+import { formatCost, type Cost } from '../../pricing/cost.js';
 import { oneLine } from '../../spec/text.js';
 import { withClient } from '../client.js';
 
@@ -22,6 +23,7 @@ export function registerStatus(program: Command): void {
         }
         const lines = [`${view.runId} (${view.name}): ${view.status}${view.error ? ` — ${view.error}` : ''}`];
         if (view.goal !== undefined) lines.push(`  goal: ${view.goal}`);
+        lines.push(`  used: ${usageText(view)}, ${view.executed.toLocaleString('en-US')} step executions`);
         for (const earlier of view.earlierPlans ?? []) {
           const { step, comment } = earlier.replacedBecause;
           lines.push(`  plan ${earlier.plan} (${earlier.spec.name}), replaced: ${step} denied with "${oneLine(comment, 80)}"`);
@@ -55,5 +57,10 @@ function stepLine(id: string, s: StepState, indent: string): string {
         : s.run
           ? ` (child run ${s.run})`
           : '';
-  return `${indent}${id.padEnd(16)} ${s.status.padEnd(9)}${detail}`;
+  return `${indent}${id.padEnd(16)} ${s.status.padEnd(9)}${detail}${s.tokens ? ` [${usageText({ tokens: s.tokens, ...(s.cost && { cost: s.cost }) })}]` : ''}`;
+}
+
+/** `1,234 LLM tokens, $0.0123` (the cost: `unknown (no price for m)` when a model had none). */
+function usageText(u: { tokens: TokenUsage; cost?: Cost }): string {
+  return `${u.tokens.total.toLocaleString('en-US')} LLM tokens${u.cost ? `, ${formatCost(u.cost)}` : ''}`;
 }

@@ -1,20 +1,20 @@
 /**
  * A run's events as Server-Sent Events: `id: <seq>`, `event: <type>`, `data: <the event as JSON>`. The stream
- * polls the run's events query while the run is open, resumes after `Last-Event-ID` (or `?lastEventId=`), and
- * ends after `run.ended`; a comment every 15 s keeps proxies from closing a quiet stream.
+ * is the client's watch (the events query, polled while the run is open), resumes after `Last-Event-ID` (or
+ * `?lastEventId=`), and ends after `run.ended`; a comment every 15 s keeps proxies from closing a quiet stream.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createRoute } from '@hono/zod-openapi';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
-import type { RunEvents } from '../../engine/messages.js';
 import { requireScope } from '../auth.js';
 import type { ServerDeps } from '../deps.js';
 import { HttpProblem } from '../problem.js';
 import { EventsHeaders, EventsQuery, RunIdParams } from '../schemas.js';
 import { BEARER, errors, routesApp } from './common.js';
 
-/** How often an open stream asks the run for new events. */
+/** How often an open stream asks the run for new events at first; it asks less often while the run is quiet. */
 export const POLL_MS = 300;
+/** The longest wait between two asks of a quiet run. */
+const MAX_POLL_MS = 2_000;
 /** How long a stream may stay silent before a keepalive comment. */
 export const KEEPALIVE_MS = 15_000;
 /** What an EventSource waits before it reconnects after the stream broke. */
@@ -48,41 +48,33 @@ export function eventRoutes(deps: ServerDeps) {
     const first = await deps.client.events(id, after);
     // Nothing after the end: 204 tells an EventSource to stop reconnecting.
     if (first.ended && first.events.length === 0) return c.body(null, 204);
-    return streamSSE(c, (stream) => pump(deps, id, first, stream, c.req.raw.signal));
+    return streamSSE(c, (stream) => pump(deps, id, after, stream, c.req.raw.signal));
   });
   return app;
 }
 
 /** Writes events until the run has ended and all its events are out, the caller goes, or the server closes. */
-async function pump(deps: ServerDeps, runId: string, first: RunEvents, stream: SSEStreamingApi, request: AbortSignal): Promise<void> {
+async function pump(deps: ServerDeps, runId: string, after: number, stream: SSEStreamingApi, request: AbortSignal): Promise<void> {
   const gone = new AbortController();
   stream.onAbort(() => gone.abort());
-  const stop = AbortSignal.any([request, gone.signal, ...(deps.signal ? [deps.signal] : [])]);
+  const signal = AbortSignal.any([request, gone.signal, ...(deps.signal ? [deps.signal] : [])]);
   await stream.write(`retry: ${RETRY_MS}\n\n`);
-  let page = first;
   let quietSince = Date.now();
-  for (;;) {
-    for (const event of page.events) {
+  // The watch waits quietly between events: the keepalive runs beside it.
+  const keepalive = setInterval(() => {
+    if (Date.now() - quietSince < KEEPALIVE_MS) return;
+    quietSince = Date.now();
+    stream.write(': keepalive\n\n').catch(() => gone.abort());
+  }, KEEPALIVE_MS / 5);
+  try {
+    for await (const event of deps.client.watch(runId, { after, signal, minPollMs: POLL_MS, maxPollMs: MAX_POLL_MS })) {
       await stream.writeSSE({ id: String(event.seq), event: event.type, data: JSON.stringify(event) });
       quietSince = Date.now();
     }
-    const last = page.events.at(-1);
-    if (last?.type === 'run.ended' || (page.ended && page.events.length === 0)) return;
-    if (page.events.length === 0) {
-      if (Date.now() - quietSince >= KEEPALIVE_MS) {
-        await stream.write(': keepalive\n\n');
-        quietSince = Date.now();
-      }
-      const slept = await sleep(POLL_MS, true, { signal: stop }).catch(() => false);
-      if (!slept) return;
-    }
-    if (stop.aborted) return;
-    try {
-      page = await deps.client.events(runId, page.next);
-    } catch (e) {
-      // The stream ends; the caller's EventSource reconnects with Last-Event-ID and misses nothing.
-      deps.logger?.warn({ err: e, runId }, 'the events query failed: the event stream ends');
-      return;
-    }
+  } catch (e) {
+    // The stream ends; the caller's EventSource reconnects with Last-Event-ID and misses nothing.
+    deps.logger?.warn({ err: e, runId }, 'the events query failed: the event stream ends');
+  } finally {
+    clearInterval(keepalive);
   }
 }
