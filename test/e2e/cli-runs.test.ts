@@ -2,14 +2,13 @@
  * The run commands as users drive them: real `trellis mock-llm` and `trellis worker` processes, the shared
  * Temporal dev server, and `trellis run | status | approve | list | cancel` as separate processes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, runCli } from '../helpers/cli.js';
+import { runCli, startDaemon } from '../helpers/cli.js';
 import { temporalAddress, temporalNamespace } from '../helpers/temporal.js';
 import { CLI_POLL, waitFor } from '../helpers/wait.js';
 
@@ -17,18 +16,6 @@ const taskQueue = `e2e-${randomUUID()}`;
 const children: ChildProcess[] = [];
 let env: Record<string, string>;
 let dir: string;
-
-/** Starts a long-running trellis command and resolves with its first line of output. */
-function startDaemon(args: string[], extraEnv: Record<string, string> = {}): Promise<{ child: ChildProcess; firstLine: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', (firstLine) => resolve({ child, firstLine }));
-    child.once('exit', (code) => reject(new Error(`trellis ${args.join(' ')} exited (${code}): ${stderr}`)));
-  });
-}
 
 const trellis = (args: string[], extra: Record<string, string> = {}) => runCli(args, { env: { ...env, ...extra }, timeoutMs: 60_000 });
 
@@ -45,15 +32,15 @@ async function statusOf(runId: string): Promise<{
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'trellis-e2e-runs-'));
-  const mock = await startDaemon(['mock-llm', '--script', 'examples/mock-llm.json']);
-  expect(mock.firstLine).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+  const mock = await startDaemon(['mock-llm', '--script', 'examples/mock-llm.json'], children);
+  expect(mock).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
   env = {
     TEMPORAL_ADDRESS: temporalAddress(),
     TEMPORAL_NAMESPACE: temporalNamespace(),
     TRELLIS_TASK_QUEUE: taskQueue,
-    OPENAI_BASE_URL: mock.firstLine,
+    OPENAI_BASE_URL: mock,
   };
-  await startDaemon(['worker', '--tools', 'examples/tools.ts'], { ...env, TRELLIS_LOG_LEVEL: 'info' }); // its first line: "worker ready"
+  await startDaemon(['worker', '--tools', 'examples/tools.ts'], children, { ...env, TRELLIS_LOG_LEVEL: 'info' }); // its first line: "worker ready"
 }, 60_000);
 
 afterAll(async () => {

@@ -5,15 +5,14 @@
  * expectations it breaks; a bad suite, no model endpoint or no Temporal exit 2, and an endpoint that fails midway
  * (the in-process mock LLM) keeps the cases that finished.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockLlm, type MockLlmServer } from '../../src/llm/mock-server.js';
-import { CLI, ROOT, lines, runCli } from '../helpers/cli.js';
+import { lines, ROOT, runCli, startDaemon } from '../helpers/cli.js';
 import { temporalAddress, temporalNamespace } from '../helpers/temporal.js';
 import { CLI_POLL } from '../helpers/wait.js';
 
@@ -24,17 +23,6 @@ let sampleLlm: string;
 let regressedLlm: string;
 let temporal: Record<string, string>;
 let dir: string;
-
-function startDaemon(args: string[], extraEnv: Record<string, string> = {}): Promise<string> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`trellis ${args.join(' ')} exited (${code}): ${stderr}`)));
-  });
-}
 
 const evalCli = (args: string[], env: Record<string, string>) => runCli(['eval', ...args], { env: { ...temporal, ...env }, timeoutMs: 90_000 });
 
@@ -48,12 +36,12 @@ function row(stdout: string, name: string): string[] {
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'trellis-e2e-eval-'));
   [sampleLlm, regressedLlm] = await Promise.all([
-    startDaemon(['mock-llm', '--script', 'examples/evals/mock-llm.json']),
-    startDaemon(['mock-llm', '--script', 'test/fixtures/evals/mock-llm.json']),
+    startDaemon(['mock-llm', '--script', 'examples/evals/mock-llm.json'], children),
+    startDaemon(['mock-llm', '--script', 'test/fixtures/evals/mock-llm.json'], children),
   ]);
   temporal = { TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: temporalNamespace(), TRELLIS_TASK_QUEUE: taskQueue };
   // The worker's llm steps use the sample's mock, as the suite's header comment says.
-  await startDaemon(['worker', '--tools', 'examples/tools.ts'], { ...temporal, OPENAI_BASE_URL: sampleLlm, TRELLIS_LOG_LEVEL: 'info' });
+  await startDaemon(['worker', '--tools', 'examples/tools.ts'], children, { ...temporal, OPENAI_BASE_URL: sampleLlm, TRELLIS_LOG_LEVEL: 'info' });
 }, 60_000);
 
 afterAll(async () => {

@@ -2,14 +2,13 @@
  * Goal runs and promotion as users drive them: real `trellis mock-llm` and `trellis worker --specs` processes,
  * the shared dev server, and `trellis run --goal --review | approve | status | plan --out | run` as processes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, runCli } from '../helpers/cli.js';
+import { runCli, startDaemon } from '../helpers/cli.js';
 import { temporalAddress, temporalNamespace } from '../helpers/temporal.js';
 import { CLI_POLL, waitFor } from '../helpers/wait.js';
 
@@ -27,17 +26,6 @@ const lookupPlan = {
   steps: [{ id: 'order', kind: 'tool', tool: 'lookup_order', args: { orderId: '${input.orderId}' } }],
   output: { note: '${steps.order.note}', total: '${steps.order.total}' },
 };
-
-function startDaemon(args: string[], extraEnv: Record<string, string> = {}): Promise<{ child: ChildProcess; firstLine: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', (firstLine) => resolve({ child, firstLine }));
-    child.once('exit', (code) => reject(new Error(`trellis ${args.join(' ')} exited (${code}): ${stderr}`)));
-  });
-}
 
 const trellis = (args: string[]) => runCli(args, { env, timeoutMs: 60_000 });
 
@@ -58,10 +46,10 @@ beforeAll(async () => {
   specsDir = path.join(dir, 'specs');
   const script = path.join(dir, 'mock-llm.json');
   await writeFile(script, JSON.stringify([{ match: '^Goal: Read the note of an order', reply: lookupPlan }]));
-  const mock = await startDaemon(['mock-llm', '--script', script]);
-  mockUrl = mock.firstLine;
+  const mock = await startDaemon(['mock-llm', '--script', script], children);
+  mockUrl = mock;
   env = { TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: temporalNamespace(), TRELLIS_TASK_QUEUE: taskQueue, OPENAI_BASE_URL: mockUrl };
-  await startDaemon(['worker', '--tools', 'examples/tools.ts', '--specs', specsDir], { ...env, TRELLIS_LOG_LEVEL: 'info' });
+  await startDaemon(['worker', '--tools', 'examples/tools.ts', '--specs', specsDir], children, { ...env, TRELLIS_LOG_LEVEL: 'info' });
 }, 60_000);
 
 afterAll(async () => {

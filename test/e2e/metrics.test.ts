@@ -4,15 +4,14 @@
  * HTTP: Temporal's runtime metrics and Trellis's own, with the values this one run must have left. The worker keeps no
  * run in its cache, so it replays the run on every task: the counts are exact only if a replay records nothing.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { TokenUsage } from '../../src/engine/state.js';
 import { freePort } from '../../src/temporal/dev-server.js';
-import { CLI, ROOT, runCli } from '../helpers/cli.js';
+import { runCli, startDaemon } from '../helpers/cli.js';
 import { temporalAddress, temporalNamespace } from '../helpers/temporal.js';
 import { CLI_POLL, waitFor } from '../helpers/wait.js';
 
@@ -22,20 +21,6 @@ let env: Record<string, string>;
 let metricsUrl: string;
 let receiver: Server;
 let posts = 0;
-
-function startDaemon(args: string[], extraEnv: Record<string, string> = {}): Promise<string> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', (line) => {
-      child.stdout!.resume();
-      resolve(line);
-    });
-    child.once('exit', (code) => reject(new Error(`trellis ${args.join(' ')} exited (${code}): ${stderr}`)));
-  });
-}
 
 const trellis = (args: string[]) => runCli(args, { env, timeoutMs: 60_000 });
 
@@ -63,7 +48,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const port = await freePort();
   metricsUrl = `http://127.0.0.1:${port}/metrics`;
-  const mock = await startDaemon(['mock-llm', '--script', 'examples/mock-llm.json']);
+  const mock = await startDaemon(['mock-llm', '--script', 'examples/mock-llm.json'], children);
   env = {
     TEMPORAL_ADDRESS: temporalAddress(),
     TEMPORAL_NAMESPACE: temporalNamespace(),
@@ -71,7 +56,7 @@ beforeAll(async () => {
     OPENAI_BASE_URL: mock,
     TRELLIS_MODEL: 'gpt-4o-mini',
   };
-  await startDaemon(['worker', '--tools', 'examples/tools.ts'], {
+  await startDaemon(['worker', '--tools', 'examples/tools.ts'], children, {
     ...env,
     TRELLIS_LOG_LEVEL: 'info',
     TRELLIS_METRICS_PORT: `127.0.0.1:${port}`,

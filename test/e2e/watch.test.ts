@@ -9,10 +9,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, lines, runCli } from '../helpers/cli.js';
+import { CLI, lines, ROOT, runCli, startDaemon } from '../helpers/cli.js';
 import { temporalAddress, temporalNamespace } from '../helpers/temporal.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -21,17 +20,6 @@ const taskQueue = `e2e-watch-${randomUUID()}`;
 const children: ChildProcess[] = [];
 let env: Record<string, string>;
 let dir: string;
-
-function startDaemon(args: string[], extraEnv: Record<string, string> = {}): Promise<string> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`trellis ${args.join(' ')} exited (${code}): ${stderr}`)));
-  });
-}
 
 const trellis = (args: string[]) => runCli(args, { env, timeoutMs: 60_000 });
 
@@ -56,9 +44,9 @@ const pane = async () => (await tmux('capture-pane', '-p', '-t', 'watch')).stdou
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'trellis-e2e-watch-'));
-  const llm = await startDaemon(['mock-llm', '--script', 'examples/mock-llm.json']);
+  const llm = await startDaemon(['mock-llm', '--script', 'examples/mock-llm.json'], children);
   env = { TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: temporalNamespace(), TRELLIS_TASK_QUEUE: taskQueue, OPENAI_BASE_URL: llm };
-  await startDaemon(['worker', '--tools', 'examples/tools.ts'], { ...env, TRELLIS_LOG_LEVEL: 'info' }); // its first line: "worker ready"
+  await startDaemon(['worker', '--tools', 'examples/tools.ts'], children, { ...env, TRELLIS_LOG_LEVEL: 'info' }); // its first line: "worker ready"
 }, 60_000);
 
 afterAll(async () => {

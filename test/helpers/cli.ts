@@ -2,9 +2,10 @@
  * Runs the built `trellis` command (dist/cli/main.js) as a real process, the way users and scripts do.
  * `npm test` builds dist first (pretest); after editing src/, run `npm run build` before the e2e tests.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root: relative paths in arguments (examples/tools.ts) resolve from here. */
@@ -64,4 +65,20 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
 /** The non-empty lines of some output. */
 export function lines(text: string): string[] {
   return text.split(/\r?\n/).filter((line) => line.trim() !== '');
+}
+
+/**
+ * Starts a long-running `trellis` command (a worker, the mock LLM) and resolves with its first line of output ("worker
+ * ready", the mock's URL); rejects, with its stderr, when it exits first. The child goes into `children` at once, so
+ * the test's afterAll stops it, ready or not; its output keeps being read, so it never blocks on a full pipe.
+ */
+export function startDaemon(args: readonly string[], children: ChildProcess[], env: Record<string, string> = {}): Promise<string> {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`trellis ${args.join(' ')} exited (${code}): ${stderr}`)));
+  });
 }
