@@ -7,19 +7,14 @@
  *
  *   npm run build && node bench/estimate.mjs        (or: node --expose-gc bench/run.mjs estimate)
  */
-import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { pino } from 'pino';
-import { NativeConnection } from '@temporalio/worker';
-import { TrellisClient } from '../dist/client/index.js';
 import { estimateSpec } from '../dist/estimate/index.js';
 import { formatUsd } from '../dist/pricing/index.js';
 import { parseMockScript, startMockLlm } from '../dist/testing.js';
 import { toolCatalog } from '../dist/index.js';
-import { createTrellisWorker } from '../dist/worker.js';
 import TOOLS from './fixtures/plan-tools.mjs';
 import { scaledTriage, TASKS } from './fixtures/plan-tasks.mjs';
-import { installBenchRuntime, startServer } from './lib/stack.mjs';
+import { startServer, withTrellisWorker } from './lib/stack.mjs';
 import { int, ratio, table } from './lib/stats.mjs';
 
 export const name = 'estimate';
@@ -33,67 +28,46 @@ export default async function run() {
   const mock = await startMockLlm({ rules: parseMockScript(tasks.flatMap((t) => t.llm)) });
   const server = await startServer();
   const catalog = toolCatalog(TOOLS);
-  let worker;
-  let running;
-  let client;
-  let connection;
   try {
-    installBenchRuntime();
-    connection = await NativeConnection.connect({ address: server.address });
-    const taskQueue = `bench-estimate-${randomUUID()}`;
-    ({ worker } = await createTrellisWorker({
-      tools: TOOLS,
-      temporal: { address: server.address, namespace: server.namespace, taskQueue },
-      connection,
-      llm: { baseURL: mock.baseUrl, apiKey: 'x', model: MODEL },
-      logger: pino({ level: 'warn' }),
-      prices: PRICES,
-    }));
-    running = worker.run();
-    client = await TrellisClient.connect({ address: server.address, namespace: server.namespace, taskQueue });
-    console.log(
-      `estimate: ${tasks.length} saved plans of plan-vs-react, each estimated, then run once; ${MODEL} priced at $0.15 / $0.60 per million tokens.`,
-    );
-    console.log('ratio: actual / estimated, against the least and the most of the estimate (1.00x: exact; in range when between them).');
-    console.log('');
+    await withTrellisWorker({ server, mock, tools: TOOLS, model: MODEL, name: 'estimate', prices: PRICES }, async (client) => {
+      console.log(
+        `estimate: ${tasks.length} saved plans of plan-vs-react, each estimated, then run once; ${MODEL} priced at $0.15 / $0.60 per million tokens.`,
+      );
+      console.log('ratio: actual / estimated, against the least and the most of the estimate (1.00x: exact; in range when between them).');
+      console.log('');
 
-    const rows = [['task', 'calls est', 'calls', 'tokens est', 'tokens', 'tokens/least', 'tokens/most', 'money est', 'money', 'money/least']];
-    const errors = [];
-    for (const task of tasks) {
-      const e = estimateSpec(task.spec, { prices: PRICES, model: MODEL, tools: catalog });
-      const first = mock.requests.length;
-      const { runId } = await client.start(task.spec, task.input === undefined ? {} : { input: task.input });
-      const result = await client.result(runId);
-      const requests = mock.requests.slice(first);
-      const tokens = requests.reduce((n, r) => n + r.usage.prompt + r.usage.completion, 0);
-      const usd = result.cost?.usd ?? 0;
-      errors.push(tokens / e.tokens.min);
-      rows.push([
-        task.id,
-        range(e.modelCalls, int),
-        int(requests.length),
-        range(e.tokens, int),
-        int(tokens),
-        ratio(tokens / e.tokens.min),
-        e.tokens.max === null ? '-' : ratio(tokens / e.tokens.max),
-        e.cost.max === null ? `${formatUsd(e.cost.min.usd)}+` : range({ min: e.cost.min.usd, max: e.cost.max.usd }, formatUsd),
-        formatUsd(usd),
-        ratio(usd / e.cost.min.usd),
-      ]);
-    }
-    console.log(table(rows));
-    const sorted = [...errors].sort((a, b) => a - b);
-    console.log('');
-    console.log(
-      `tokens, actual / the estimate's least: median ${ratio(sorted[Math.floor(sorted.length / 2)])}, from ${ratio(sorted[0])} to ${ratio(sorted.at(-1))}`,
-    );
+      const rows = [['task', 'calls est', 'calls', 'tokens est', 'tokens', 'tokens/least', 'tokens/most', 'money est', 'money', 'money/least']];
+      const errors = [];
+      for (const task of tasks) {
+        const e = estimateSpec(task.spec, { prices: PRICES, model: MODEL, tools: catalog });
+        const first = mock.requests.length;
+        const { runId } = await client.start(task.spec, task.input === undefined ? {} : { input: task.input });
+        const result = await client.result(runId);
+        const requests = mock.requests.slice(first);
+        const tokens = requests.reduce((n, r) => n + r.usage.prompt + r.usage.completion, 0);
+        const usd = result.cost?.usd ?? 0;
+        errors.push(tokens / e.tokens.min);
+        rows.push([
+          task.id,
+          range(e.modelCalls, int),
+          int(requests.length),
+          range(e.tokens, int),
+          int(tokens),
+          ratio(tokens / e.tokens.min),
+          e.tokens.max === null ? '-' : ratio(tokens / e.tokens.max),
+          e.cost.max === null ? `${formatUsd(e.cost.min.usd)}+` : range({ min: e.cost.min.usd, max: e.cost.max.usd }, formatUsd),
+          formatUsd(usd),
+          ratio(usd / e.cost.min.usd),
+        ]);
+      }
+      console.log(table(rows));
+      const sorted = [...errors].sort((a, b) => a - b);
+      console.log('');
+      console.log(
+        `tokens, actual / the estimate's least: median ${ratio(sorted[Math.floor(sorted.length / 2)])}, from ${ratio(sorted[0])} to ${ratio(sorted.at(-1))}`,
+      );
+    });
   } finally {
-    if (worker) {
-      worker.shutdown();
-      await running?.catch(() => {});
-    }
-    await client?.close();
-    await connection?.close();
     await server.stop();
     await mock.close();
   }

@@ -21,20 +21,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
-import { pino } from 'pino';
-import { NativeConnection } from '@temporalio/worker';
-import { TrellisClient } from '../dist/client/index.js';
 import { formatUsd } from '../dist/pricing/index.js';
 import { parseMockScript, startMockLlm } from '../dist/testing.js';
-import { createTrellisWorker } from '../dist/worker.js';
 import TOOLS, { calls as toolLog, TOOL_LATENCY_MS } from './fixtures/plan-tools.mjs';
 import { REACT_SYSTEM, reactPrompt, scaledTriage, TASKS } from './fixtures/plan-tasks.mjs';
 import { openAiTools, reactLoop } from './lib/react-loop.mjs';
-import { installBenchRuntime, startServer } from './lib/stack.mjs';
+import { startServer, withTrellisWorker } from './lib/stack.mjs';
 import { gc, int, median, ms, ratio, table } from './lib/stats.mjs';
 
 export const name = 'plan-vs-react';
@@ -64,100 +59,80 @@ export default async function run() {
 
   const server = await startServer();
   const openai = new OpenAI({ baseURL: mock.baseUrl, apiKey: 'x', maxRetries: 0 });
-  let worker;
-  let running;
-  let client;
-  let connection;
   try {
-    installBenchRuntime();
-    connection = await NativeConnection.connect({ address: server.address });
-    const taskQueue = `bench-plan-${randomUUID()}`;
-    ({ worker } = await createTrellisWorker({
-      tools: TOOLS,
-      temporal: { address: server.address, namespace: server.namespace, taskQueue },
-      connection,
-      llm: { baseURL: mock.baseUrl, apiKey: 'x', model: MODEL },
-      logger: pino({ level: 'warn' }),
-    }));
-    running = worker.run();
-    client = await TrellisClient.connect({ address: server.address, namespace: server.namespace, taskQueue });
-    /** The spec each task's goal run planned, by task id: the `saved` style runs it again. */
-    const planned = new Map();
+    await withTrellisWorker({ server, mock, tools: TOOLS, model: MODEL, name: 'plan' }, async (client) => {
+      /** The spec each task's goal run planned, by task id: the `saved` style runs it again. */
+      const planned = new Map();
 
-    const styles = [
-      {
-        key: 'plan',
-        label: 'plan-then-execute (Trellis on Temporal)',
-        run: async (task) => {
-          // One durable run: the planner activity writes the spec, the interpreter runs it.
-          const { runId } = await client.startGoal(task.goal, task.input === undefined ? {} : { input: task.input });
-          const result = await completed(task, await client.result(runId));
-          planned.set(task.id, result.spec);
-          return result.output;
+      const styles = [
+        {
+          key: 'plan',
+          label: 'plan-then-execute (Trellis on Temporal)',
+          run: async (task) => {
+            // One durable run: the planner activity writes the spec, the interpreter runs it.
+            const { runId } = await client.startGoal(task.goal, task.input === undefined ? {} : { input: task.input });
+            const result = await completed(task, await client.result(runId));
+            planned.set(task.id, result.spec);
+            return result.output;
+          },
         },
-      },
-      {
-        key: 'saved',
-        label: 'the same plan, saved and run again (no planning call)',
-        run: async (task) => {
-          const spec = planned.get(task.id);
-          if (!spec) throw new BenchmarkFailure(`${task.id}: no plan to run again`);
-          const { runId } = await client.start(spec, task.input === undefined ? {} : { input: task.input });
-          return (await completed(task, await client.result(runId))).output;
+        {
+          key: 'saved',
+          label: 'the same plan, saved and run again (no planning call)',
+          run: async (task) => {
+            const spec = planned.get(task.id);
+            if (!spec) throw new BenchmarkFailure(`${task.id}: no plan to run again`);
+            const { runId } = await client.start(spec, task.input === undefined ? {} : { input: task.input });
+            return (await completed(task, await client.result(runId))).output;
+          },
         },
-      },
-      {
-        key: 'react',
-        label: 'ReAct loop (openai client)',
-        run: async (task) => {
-          const r = await reactLoop({ openai, model: MODEL, system: REACT_SYSTEM, prompt: reactPrompt(task), tools: TOOLS, maxTurns: 100 });
-          return r.answer;
+        {
+          key: 'react',
+          label: 'ReAct loop (openai client)',
+          run: async (task) => {
+            const r = await reactLoop({ openai, model: MODEL, system: REACT_SYSTEM, prompt: reactPrompt(task), tools: TOOLS, maxTurns: 100 });
+            return r.answer;
+          },
         },
-      },
-    ];
-    const langgraph = await loadLangGraph(mock.baseUrl);
-    if (langgraph.run) styles.push({ key: 'langgraph', label: 'LangGraph createReactAgent', run: langgraph.run });
-    console.log(`langgraph: ${langgraph.note}`);
-    console.log(`Temporal CLI from ${server.source}`);
-    console.log('');
+      ];
+      const langgraph = await loadLangGraph(mock.baseUrl);
+      if (langgraph.run) styles.push({ key: 'langgraph', label: 'LangGraph createReactAgent', run: langgraph.run });
+      console.log(`langgraph: ${langgraph.note}`);
+      console.log(`Temporal CLI from ${server.source}`);
+      console.log('');
 
-    // figures[style][task] = { calls, prompt, completion, tokens, walls: [], toolCalls }
-    const figures = Object.fromEntries(styles.map((s) => [s.key, Object.fromEntries(TASKS.map((t) => [t.id, { walls: [] }]))]));
-    for (let pass = 0; pass < WARMUP + REPEATS; pass++) {
-      for (const task of TASKS) {
-        for (const style of [...styles]) {
-          let m;
-          try {
-            m = await measure(mock, style, task);
-          } catch (e) {
-            if (style.key !== 'langgraph') throw e;
-            // The third column is optional: say why it stopped, and go on without it.
-            console.log(`langgraph: dropped, it failed on task ${task.id}: ${e instanceof Error ? e.message : String(e)}`);
-            styles.splice(styles.indexOf(style), 1);
-            delete figures.langgraph;
-            continue;
+      // figures[style][task] = { calls, prompt, completion, tokens, walls: [], toolCalls }
+      const figures = Object.fromEntries(styles.map((s) => [s.key, Object.fromEntries(TASKS.map((t) => [t.id, { walls: [] }]))]));
+      for (let pass = 0; pass < WARMUP + REPEATS; pass++) {
+        for (const task of TASKS) {
+          for (const style of [...styles]) {
+            let m;
+            try {
+              m = await measure(mock, style, task);
+            } catch (e) {
+              if (style.key !== 'langgraph') throw e;
+              // The third column is optional: say why it stopped, and go on without it.
+              console.log(`langgraph: dropped, it failed on task ${task.id}: ${e instanceof Error ? e.message : String(e)}`);
+              styles.splice(styles.indexOf(style), 1);
+              delete figures.langgraph;
+              continue;
+            }
+            const f = figures[style.key][task.id];
+            if (pass >= WARMUP) f.walls.push(m.wall);
+            if (f.tokens === undefined) Object.assign(f, m);
+            else if (f.tokens !== m.tokens || f.calls !== m.calls) f.varies = true;
           }
-          const f = figures[style.key][task.id];
-          if (pass >= WARMUP) f.walls.push(m.wall);
-          if (f.tokens === undefined) Object.assign(f, m);
-          else if (f.tokens !== m.tokens || f.calls !== m.calls) f.varies = true;
         }
       }
-    }
-    report(styles, figures);
-    await scaling(
-      styles.filter((s) => s.key !== 'langgraph'),
-      scaled,
-      mock,
-    );
-    console.log(`   (the mock served ${mock.requests.length} calls in all, warm-ups included)`);
+      report(styles, figures);
+      await scaling(
+        styles.filter((s) => s.key !== 'langgraph'),
+        scaled,
+        mock,
+      );
+      console.log(`   (the mock served ${mock.requests.length} calls in all, warm-ups included)`);
+    });
   } finally {
-    if (worker) {
-      worker.shutdown();
-      await running?.catch(() => {});
-    }
-    await client?.close();
-    await connection?.close();
     await server.stop();
     await mock.close();
   }

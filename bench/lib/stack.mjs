@@ -3,13 +3,17 @@
  * `temporal server start-dev`, state in a temporary SQLite file, no UI), connections, worker processes,
  * and the small tools they share (bounded concurrency, a process's resident memory).
  */
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { pino } from 'pino';
+import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TrellisClient } from '../../dist/client/index.js';
 import { startDevServer } from '../../dist/temporal/index.js';
+import { createTrellisWorker } from '../../dist/worker.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -128,4 +132,38 @@ export function installBenchRuntime() {
       console.error(`${entry.level} ${entry.message}`, entry.meta ?? '');
     }),
   });
+}
+
+/**
+ * An in-process Trellis worker for `tools` on `server`, its model endpoint `mock`, and a client on its task queue:
+ * `fn(client)` runs with them, and they stop after it, whatever it threw. The server and the mock stay the caller's.
+ */
+export async function withTrellisWorker({ server, mock, tools, model, name, prices }, fn) {
+  let worker;
+  let running;
+  let client;
+  let connection;
+  try {
+    installBenchRuntime();
+    connection = await NativeConnection.connect({ address: server.address });
+    const taskQueue = `bench-${name}-${randomUUID()}`;
+    ({ worker } = await createTrellisWorker({
+      tools,
+      temporal: { address: server.address, namespace: server.namespace, taskQueue },
+      connection,
+      llm: { baseURL: mock.baseUrl, apiKey: 'x', model },
+      logger: pino({ level: 'warn' }),
+      ...(prices && { prices }),
+    }));
+    running = worker.run();
+    client = await TrellisClient.connect({ address: server.address, namespace: server.namespace, taskQueue });
+    return await fn(client);
+  } finally {
+    if (worker) {
+      worker.shutdown();
+      await running?.catch(() => {});
+    }
+    await client?.close();
+    await connection?.close();
+  }
 }
